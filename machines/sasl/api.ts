@@ -1,0 +1,54 @@
+/**
+ * The SASL contract between the stream machines and the mechanism implementations
+ * (RFC 6120 §6, RFC 4616 PLAIN, RFC 5802 SCRAM-SHA-1, RFC 7677 SCRAM-SHA-256).
+ *
+ * Everything here is pure: exchange state is plain JSON data (it lives in machine
+ * context), randomness comes from the caller, and node:crypto is used only for its
+ * deterministic hash/HMAC/PBKDF2 functions. Implemented in ./index.ts (re-exported here).
+ */
+import type { SaslFailureCondition } from '../conditions.js';
+import type { MechanismName, RandomBytes } from '../protocol.js';
+
+/** RFC 5802 §2.2 / §3: what a server stores per account and hash: never the password. */
+export interface ScramKeys {
+  readonly salt: string; // base64
+  readonly iterations: number;
+  readonly storedKey: string; // base64 H(ClientKey)
+  readonly serverKey: string; // base64 HMAC(SaltedPassword, "Server Key")
+}
+
+/** An account's stored credentials, as the account store returns them. */
+export interface StoredCredentials {
+  readonly 'SCRAM-SHA-1'?: ScramKeys;
+  readonly 'SCRAM-SHA-256'?: ScramKeys;
+  /** §6.5.2 account-disabled */
+  readonly disabled?: boolean;
+  /** §6.5.3 credentials-expired */
+  readonly expired?: boolean;
+}
+
+/** Mechanisms this library implements (a name outside this set is §6.5.7 invalid-mechanism). */
+export const IMPLEMENTED_MECHANISMS: readonly MechanismName[] = ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'];
+
+/** Opaque, JSON-serializable exchange state. */
+export type SaslState = { readonly mechanism: MechanismName } & Readonly<Record<string, unknown>>;
+
+export interface SaslContext {
+  readonly random: RandomBytes;
+}
+
+/** One step of the receiving entity's side of an exchange (§6.4.3 – §6.4.6). */
+export type ServerStep =
+  /** The first client message named this simple user name (§6.3.7): fetch its credentials, then call serverWithCredentials. */
+  | { readonly kind: 'lookup'; readonly username: string; readonly authzid?: string; readonly state: SaslState }
+  /** Send `<challenge/>` with this data and wait for `<response/>` (§6.4.3). */
+  | { readonly kind: 'challenge'; readonly data: Uint8Array; readonly state: SaslState }
+  /** Send `<success/>` (with additional data when present, §6.4.6). */
+  | { readonly kind: 'success'; readonly username: string; readonly authzid?: string; readonly additionalData?: Uint8Array }
+  /** Send `<failure/>` with this condition (§6.4.5). */
+  | { readonly kind: 'failure'; readonly condition: SaslFailureCondition; readonly text?: string };
+
+/** One step of the initiating entity's side. */
+export type ClientStep =
+  | { readonly kind: 'respond'; readonly data: Uint8Array; readonly state: SaslState }
+  | { readonly kind: 'error'; readonly reason: string };
