@@ -65,6 +65,8 @@ export interface ResourceStatusEvent {
   readonly inUse: boolean;
   /** How many resources the account has bound now (for §7.6.2.1 resource-constraint). */
   readonly boundCount: number;
+  /** false: local policy forbids this account to bind (§7.6.2.2 not-allowed). Default true. */
+  readonly allowed?: boolean;
 }
 /** Server only: a stanza routed to this session (§10), to be written to the client. */
 export interface RouteInEvent { readonly type: 'ROUTE_IN'; readonly stanza: XmlElement }
@@ -202,6 +204,8 @@ export interface InitiatingEntityInput {
   readonly mechanisms: readonly MechanismName[];
   /** Use PLAIN on an unencrypted stream (never by default). */
   readonly allowPlainWithoutTls: boolean;
+  /** §6.4.2: send the first SASL message inside `<auth/>` (default) or wait for an empty challenge. */
+  readonly initialResponse?: boolean;
   readonly lang?: string;
   readonly keepalive: KeepaliveMode;
   readonly timeouts: Timeouts;

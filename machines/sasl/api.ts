@@ -35,6 +35,12 @@ export type SaslState = { readonly mechanism: MechanismName } & Readonly<Record<
 
 export interface SaslContext {
   readonly random: RandomBytes;
+  /**
+   * Client side, optional: remembers SaltedPassword per (mechanism, password, salt, iterations)
+   * so repeated logins skip PBKDF2 (RFC 5802 §5.1 allows clients to cache it). The simulator
+   * uses it to run thousands of sessions per second.
+   */
+  readonly saltedPasswordCache?: Map<string, Uint8Array>;
 }
 
 /** One step of the receiving entity's side of an exchange (§6.4.3 – §6.4.6). */

@@ -1,0 +1,145 @@
+/**
+ * A `Transport` over a Node TCP socket, with the in-place STARTTLS upgrade of
+ * RFC 6120 §5.4.3: the same TCP connection continues as TLS, for either role.
+ */
+import type { Socket } from 'node:net';
+import * as tls from 'node:tls';
+import type { SessionDriver, Transport } from '../session/driver.js';
+
+export type TlsRole =
+  /** Receiving entity: present our certificate (§5.4.3.1). */
+  | { readonly role: 'server'; readonly secureContext: tls.SecureContext }
+  /** Initiating entity: verify the server's certificate (§13.7.2) unless told not to. */
+  | {
+      readonly role: 'client';
+      readonly servername: string;
+      readonly ca?: string | Buffer;
+      readonly rejectUnauthorized: boolean;
+      readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+    };
+
+export interface SocketTransportOptions {
+  readonly tls?: TlsRole;
+  /**
+   * A peer that stops reading makes our writes pile up in memory. Past this many
+   * unsent bytes the connection counts as dead (§4.6.1) and the driver gets WRITE_FAILED.
+   */
+  readonly maxBufferedBytes?: number;
+  /** After we half-close, destroy the socket if the peer has not closed within this time. */
+  readonly lingerMs?: number;
+}
+
+export class SocketTransport implements Transport {
+  private socket: Socket;
+  private driver: SessionDriver | undefined;
+  private readonly opts: SocketTransportOptions;
+  private ended = false;
+  private failed = false;
+  private readonly onData = (chunk: Buffer): void => this.driver?.receive(chunk);
+
+  constructor(socket: Socket, opts: SocketTransportOptions = {}) {
+    this.socket = socket;
+    this.opts = opts;
+    socket.setNoDelay(true);
+  }
+
+  /** Connect the transport to its driver and start reading. */
+  attach(driver: SessionDriver): void {
+    this.driver = driver;
+    this.listen(this.socket);
+  }
+
+  get encrypted(): boolean {
+    return this.socket instanceof tls.TLSSocket;
+  }
+
+  get peerCertificate(): tls.PeerCertificate | undefined {
+    return this.socket instanceof tls.TLSSocket ? this.socket.getPeerCertificate() : undefined;
+  }
+
+  write(text: string): void {
+    if (this.ended || this.failed || this.socket.destroyed) return;
+    this.socket.write(text);
+    const limit = this.opts.maxBufferedBytes ?? 4 * 1024 * 1024;
+    if (this.socket.writableLength > limit) this.fail(`peer is not reading (${this.socket.writableLength} bytes unsent)`);
+  }
+
+  startTls(): void {
+    const role = this.opts.tls;
+    if (!role) {
+      queueMicrotask(() => this.driver?.tlsFailed('TLS is not configured on this transport'));
+      return;
+    }
+    const raw = this.socket;
+    raw.removeListener('data', this.onData);
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    raw.removeAllListeners('end');
+    const secure =
+      role.role === 'server'
+        ? new tls.TLSSocket(raw, { isServer: true, secureContext: role.secureContext })
+        : tls.connect({
+            socket: raw,
+            servername: role.servername,
+            ca: role.ca,
+            rejectUnauthorized: role.rejectUnauthorized,
+            checkServerIdentity: role.checkServerIdentity ?? (() => undefined),
+          });
+    this.socket = secure;
+    let settled = false;
+    const ok = (): void => {
+      if (settled) return;
+      settled = true;
+      this.driver?.tlsEstablished({ peerVerified: role.role === 'client' ? secure.authorized : undefined });
+    };
+    const bad = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      this.failed = true;
+      secure.destroy();
+      this.driver?.tlsFailed(err.message);
+    };
+    secure.once(role.role === 'server' ? 'secure' : 'secureConnect', ok);
+    secure.once('error', bad);
+    secure.once('close', () => {
+      if (!settled) bad(new Error('connection closed during the TLS handshake'));
+    });
+    secure.once('secure', () => secure.removeListener('error', bad));
+    secure.once('secureConnect', () => secure.removeListener('error', bad));
+    this.listen(secure);
+  }
+
+  close(): void {
+    if (this.ended) return;
+    this.ended = true;
+    // §4.4 security note: end() sends TLS close_notify before FIN on a TLS socket.
+    this.socket.end();
+    const linger = setTimeout(() => this.socket.destroy(), this.opts.lingerMs ?? 5_000);
+    linger.unref();
+    this.socket.once('close', () => clearTimeout(linger));
+  }
+
+  /** Abort without a closing handshake (used by servers on shutdown timeouts). */
+  destroy(): void {
+    this.ended = true;
+    this.socket.destroy();
+  }
+
+  private fail(reason: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.driver?.writeFailed(reason);
+    this.socket.destroy();
+  }
+
+  private listen(socket: Socket): void {
+    socket.on('data', this.onData);
+    socket.on('error', (err) => {
+      if (!this.failed) {
+        this.failed = true;
+        this.driver?.writeFailed(err.message);
+      }
+    });
+    socket.once('close', () => this.driver?.closed(this.failed ? 'error' : 'closed'));
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * The session driver: the imperative shell around one stream machine.
+ *
+ * It turns bytes, TLS results, socket ends and host answers into machine events, and
+ * the machine's commands into bytes and transport calls. It knows nothing of `net`:
+ * a `Transport` is anything that can write text, upgrade to TLS and close, so the same
+ * driver runs over a TCP socket in the runtime and over an in-memory link in the
+ * simulator. All protocol decisions stay in the machine.
+ */
+import { createActor, type AnyActorRef, type AnyStateMachine, type Clock, type InspectionEvent } from 'xstate';
+import type { Command, StreamOutcome } from '../../machines/protocol.js';
+import { StreamParser, type ParserEvent, type StreamParserOptions } from '../xml/parser.js';
+import { serializeElement, serializeHeader, STREAM_CLOSE_TAG } from '../xml/serialize.js';
+
+/** What the driver needs from a byte stream. */
+export interface Transport {
+  /** Queue text for writing. A failure is reported back with `driver.writeFailed()`. */
+  write(text: string): void;
+  /** Start a TLS handshake (RFC 6120 §5.4.3); report with `driver.tlsEstablished()` / `driver.tlsFailed()`. */
+  startTls(): void;
+  /** Flush and close the connection; report with `driver.closed()` once it is gone. */
+  close(): void;
+}
+
+/** One machine transition, as the inspector saw it: for traces, the teaching CLI and coverage. */
+export interface TransitionTrace {
+  readonly event: string;
+  readonly source: string;
+  readonly targets: readonly string[];
+  readonly rfc?: string;
+}
+
+export interface SessionDriverOptions {
+  /** `receivingEntityMachine` or `initiatingEntityMachine` (or a variant made with `.provide`). */
+  readonly machine: AnyStateMachine;
+  readonly input: unknown;
+  readonly transport: Transport;
+  readonly parser?: StreamParserOptions;
+  /** §4.8.2 content namespace written as the default namespace of our stream. */
+  readonly contentNamespace?: string;
+  /** Timer source for the machine's delays; a SimulatedClock under the simulator. */
+  readonly clock?: Clock;
+  /** Commands that concern the host, not the transport: lookupCredentials, queryResource, bound, deliver, online, authenticated, ended. */
+  readonly onCommand?: (command: Command) => void;
+  readonly onTransition?: (t: TransitionTrace) => void;
+  /** Every chunk written and read, for traces and the teaching CLI. */
+  readonly onWire?: (direction: 'in' | 'out', text: string) => void;
+}
+
+export class SessionDriver {
+  readonly actor: AnyActorRef;
+  private readonly parser: StreamParser;
+  private readonly transport: Transport;
+  private readonly contentNamespace: string;
+  private readonly opts: SessionDriverOptions;
+  /** Set while `receive` dispatches parser events, so a restart can resume the rest of the input. */
+  private dispatching = false;
+  private resetRequested = false;
+  private tlsRequested = false;
+  private socketClosing = false;
+  private finished: StreamOutcome | undefined;
+
+  constructor(opts: SessionDriverOptions) {
+    this.opts = opts;
+    this.transport = opts.transport;
+    this.contentNamespace = opts.contentNamespace ?? 'jabber:client';
+    this.parser = new StreamParser(opts.parser);
+    this.actor = createActor(opts.machine, {
+      input: opts.input,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.onTransition ? { inspect: (e: InspectionEvent) => this.inspect(e) } : {}),
+    });
+    this.actor.on('*', (command: Command) => this.perform(command));
+  }
+
+  /** Start the machine (the initiating entity writes its stream header now, §4.2). */
+  start(): this {
+    this.actor.start();
+    return this;
+  }
+
+  /** The stream's outcome once the machine reached its final state. */
+  get outcome(): StreamOutcome | undefined {
+    return this.finished;
+  }
+
+  /** Host or application events: ROUTE_IN, SEND, CLOSE, SHUTDOWN, CREDENTIALS, RESOURCE_STATUS, ... */
+  send(event: { type: string }): void {
+    if (!this.finished) this.actor.send(event);
+  }
+
+  /** Bytes from the peer. */
+  receive(chunk: Uint8Array | string): void {
+    if (this.finished || this.socketClosing) return;
+    if (this.opts.onWire) this.opts.onWire('in', typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    this.dispatch(this.parser.write(chunk));
+  }
+
+  tlsEstablished(info: { peerVerified?: boolean; channelBinding?: string } = {}): void {
+    this.tlsRequested = false;
+    this.send({ type: 'TLS_ESTABLISHED', ...info });
+  }
+
+  tlsFailed(reason: string): void {
+    this.tlsRequested = false;
+    this.send({ type: 'TLS_FAILED', reason });
+  }
+
+  writeFailed(reason?: string): void {
+    this.send({ type: 'WRITE_FAILED', reason });
+  }
+
+  /** The connection is gone (peer FIN/RST or our close completed). */
+  closed(reason?: string): void {
+    this.send({ type: 'SOCKET_CLOSED', reason });
+  }
+
+  private dispatch(events: ParserEvent[]): void {
+    this.dispatching = true;
+    try {
+      for (let i = 0; i < events.length && !this.finished; i++) {
+        const event = events[i]!;
+        this.actor.send(event);
+        if (this.tlsRequested) {
+          // RFC 6120 §5.4.3.3: whatever plaintext followed <starttls/> in the same read is
+          // discarded, never parsed as part of the TLS-protected stream (command injection).
+          this.parser.reset();
+          return;
+        }
+        if (this.resetRequested) {
+          // §4.3.3: the peer may have pipelined its new stream header behind the element
+          // that caused the restart; re-parse what followed that element as a new stream.
+          this.resetRequested = false;
+          events = this.parser.reset(event);
+          i = -1;
+        }
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private perform(command: Command): void {
+    switch (command.type) {
+      case 'openStream':
+        this.write(serializeHeader(command.header));
+        return;
+      case 'send':
+        this.write(serializeElement(command.element, this.contentNamespace));
+        return;
+      case 'sendWhitespace':
+        this.write(' ');
+        return;
+      case 'closeStream':
+        this.write(STREAM_CLOSE_TAG);
+        return;
+      case 'startTls':
+        this.tlsRequested = true;
+        if (!this.dispatching) this.parser.reset();
+        this.transport.startTls();
+        return;
+      case 'resetParser':
+        if (this.dispatching) this.resetRequested = true;
+        else this.parser.reset();
+        return;
+      case 'closeSocket':
+        if (!this.socketClosing) {
+          this.socketClosing = true;
+          this.transport.close();
+        }
+        return;
+      case 'ended':
+        this.finished = command.outcome;
+        this.opts.onCommand?.(command);
+        return;
+      default:
+        this.opts.onCommand?.(command);
+    }
+  }
+
+  private write(text: string): void {
+    if (this.socketClosing) return;
+    this.opts.onWire?.('out', text);
+    this.transport.write(text);
+  }
+
+  private inspect(e: InspectionEvent): void {
+    if (e.type !== '@xstate.microstep' || e.actorRef !== this.actor) return;
+    for (const t of e._transitions) {
+      this.opts.onTransition?.({
+        event: t.eventType,
+        source: t.source.id,
+        targets: (t.target ?? []).map((s) => s.id),
+        rfc: (t.meta as { rfc?: string } | undefined)?.rfc,
+      });
+    }
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine: the real XMPP peers
+# the interop tests talk to (Prosody, slixmpp), chromium for diagrams and the model page,
+# openssl for certificate checks, and the npm dependencies (better-sqlite3 builds from source).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+command -v prosody >/dev/null || need+=(prosody)
+/usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need+=(python3-slixmpp)
+command -v chromium >/dev/null || need+=(chromium)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing system packages: ${need[*]} (run as root or install them with apt-get)" >&2
+    exit 1
+  fi
+  echo "setup: apt-get install ${need[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+export PUPPETEER_SKIP_DOWNLOAD=1
+npm install --no-audit --no-fund

@@ -1,0 +1,194 @@
+/**
+ * In-memory byte links for the simulator: a bidirectional connection whose two ends are
+ * `Transport`s for a SessionDriver (or for a scripted peer). Bytes are split into
+ * fragments (down to one byte), delayed, stalled, cut; TLS is an event pair: each end
+ * asks for it (`startTls`) and once both have, both get `tlsEstablished` (or both fail).
+ * Nothing real: no sockets, no wall time; every choice comes from the seeded Rng.
+ */
+import type { Transport } from '../runtime/session/driver.js';
+import type { VirtualClock } from './clock.js';
+import type { Rng } from './rng.js';
+
+/** What sits at an end of a link and receives from it (a SessionDriver fits). */
+export interface LinkSink {
+  receive(chunk: Uint8Array): void;
+  tlsEstablished(info?: { peerVerified?: boolean }): void;
+  tlsFailed(reason: string): void;
+  closed(reason?: string): void;
+  writeFailed(reason?: string): void;
+}
+
+export interface LinkFaults {
+  /** Largest fragment a write is split into (1 = byte by byte). */
+  readonly maxFragment: number;
+  /** Delivery delay range in virtual ms. */
+  readonly delay: readonly [number, number];
+  /** Cut the connection abruptly after this many bytes have crossed it (both directions). */
+  readonly cutAfterBytes?: number;
+  /** The TLS handshake fails. */
+  readonly tlsFails?: boolean;
+  /** Writes from end 'a' (or 'b') fail after this many bytes: §4.6.1 dead connection. */
+  readonly writeFailAfter?: { readonly end: 'a' | 'b'; readonly bytes: number };
+  /** Bytes an end may have queued toward a peer that does not read before writes fail. */
+  readonly maxBuffered?: number;
+}
+
+export const CLEAN_LINK: LinkFaults = { maxFragment: 1 << 16, delay: [1, 1] };
+
+/** One segment that crossed the link, for invariants and traces. */
+export interface Segment {
+  readonly from: 'a' | 'b';
+  readonly at: number;
+  readonly text: string;
+  /** TLS was established on the sending end when it was written. */
+  readonly encrypted: boolean;
+}
+
+export class Link {
+  readonly a: LinkEnd;
+  readonly b: LinkEnd;
+  readonly segments: Segment[] = [];
+  bytesCrossed = 0;
+  cut = false;
+
+  constructor(
+    readonly clock: VirtualClock,
+    readonly rng: Rng,
+    readonly faults: LinkFaults = CLEAN_LINK,
+    readonly recordSegments = true,
+  ) {
+    this.a = new LinkEnd(this, 'a');
+    this.b = new LinkEnd(this, 'b');
+  }
+
+  other(end: LinkEnd): LinkEnd {
+    return end === this.a ? this.b : this.a;
+  }
+
+  /** Abrupt cut: both ends learn the connection is gone, nothing more crosses. */
+  sever(reason = 'cut'): void {
+    if (this.cut) return;
+    this.cut = true;
+    for (const end of [this.a, this.b]) end.terminate(reason);
+  }
+}
+
+export class LinkEnd implements Transport {
+  sink: LinkSink | undefined;
+  encrypted = false;
+  /** Peer-side switch: false models a peer that stopped reading but keeps the socket. */
+  reading = true;
+  private tlsWanted = false;
+  private closing = false;
+  private gone = false;
+  private lastDeliveryAt = 0;
+  private written = 0;
+  /** Bytes written toward this end that it has not read (while `reading` is false). */
+  private unread: Uint8Array[] = [];
+  private unreadBytes = 0;
+
+  constructor(
+    private readonly link: Link,
+    readonly name: 'a' | 'b',
+  ) {}
+
+  attach(sink: LinkSink): void {
+    this.sink = sink;
+  }
+
+  write(text: string): void {
+    if (this.gone || this.closing || this.link.cut) return;
+    const bytes = Buffer.from(text, 'utf8');
+    const { faults } = this.link;
+    this.written += bytes.length;
+    if (faults.writeFailAfter?.end === this.name && this.written > faults.writeFailAfter.bytes) {
+      this.schedule(0, () => this.sink?.writeFailed('write failed (simulated)'));
+      return;
+    }
+    if (this.link.recordSegments) this.link.segments.push({ from: this.name, at: this.link.clock.now(), text, encrypted: this.encrypted });
+    const peer = this.link.other(this);
+    for (let off = 0; off < bytes.length; ) {
+      const size = Math.min(bytes.length - off, this.link.rng.int(1, Math.max(1, faults.maxFragment)));
+      const fragment = bytes.subarray(off, off + size);
+      off += size;
+      this.deliver(() => peer.arrive(fragment, this));
+    }
+  }
+
+  startTls(): void {
+    if (this.gone) return;
+    this.tlsWanted = true;
+    const peer = this.link.other(this);
+    if (!peer.tlsWanted) return; // the other end has not started its handshake yet
+    this.tlsWanted = peer.tlsWanted = false;
+    const fails = this.link.faults.tlsFails === true;
+    for (const end of [this, peer]) {
+      end.deliver(() => {
+        if (end.gone) return;
+        if (fails) {
+          end.gone = true;
+          end.sink?.tlsFailed('handshake failure (simulated)');
+        } else {
+          end.encrypted = true;
+          end.sink?.tlsEstablished({ peerVerified: true });
+        }
+      });
+    }
+  }
+
+  /** Our side closes: after what is in flight, the peer sees the connection end, then we do. */
+  close(): void {
+    if (this.closing || this.gone) return;
+    this.closing = true;
+    const peer = this.link.other(this);
+    this.deliver(() => {
+      peer.terminate('peer closed');
+      this.terminate('closed');
+    });
+  }
+
+  /** The peer end stops (or resumes) reading; unread bytes are handed over on resume. */
+  setReading(reading: boolean): void {
+    this.reading = reading;
+    if (!reading) return;
+    const pending = this.unread;
+    this.unread = [];
+    this.unreadBytes = 0;
+    for (const chunk of pending) this.sink?.receive(chunk);
+  }
+
+  terminate(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.sink?.closed(reason);
+  }
+
+  private arrive(fragment: Uint8Array, from: LinkEnd): void {
+    if (this.gone || this.link.cut) return;
+    this.link.bytesCrossed += fragment.length;
+    const cutAt = this.link.faults.cutAfterBytes;
+    if (cutAt !== undefined && this.link.bytesCrossed > cutAt) {
+      this.link.sever('connection reset (simulated)');
+      return;
+    }
+    if (!this.reading) {
+      this.unread.push(fragment);
+      this.unreadBytes += fragment.length;
+      if (this.unreadBytes > (this.link.faults.maxBuffered ?? 1 << 20)) from.sink?.writeFailed('peer is not reading (simulated)');
+      return;
+    }
+    this.sink?.receive(fragment);
+  }
+
+  /** Deliveries from one end stay in order: each is scheduled no earlier than the previous. */
+  private deliver(fn: () => void): void {
+    const [lo, hi] = this.link.faults.delay;
+    const at = Math.max(this.lastDeliveryAt, this.link.clock.now() + this.link.rng.int(lo, hi));
+    this.lastDeliveryAt = at;
+    this.link.clock.setTimeout(fn, at - this.link.clock.now());
+  }
+
+  private schedule(ms: number, fn: () => void): void {
+    this.link.clock.setTimeout(fn, ms);
+  }
+}
