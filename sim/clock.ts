@@ -3,7 +3,7 @@
  * on it) and schedules link deliveries too, so one ordered timeline drives everything.
  * Ties are broken by scheduling order: a run is a pure function of its seed.
  */
-import type { Clock } from 'xstate';
+import type { Clock } from '../runtime/session/driver.js';
 
 interface Timer {
   readonly id: number;

@@ -7,10 +7,16 @@
  * driver runs over a TCP socket in the runtime and over an in-memory link in the
  * simulator. All protocol decisions stay in the machine.
  */
-import { createActor, type AnyActorRef, type AnyStateMachine, type Clock, type InspectionEvent } from 'xstate';
+import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
 import type { Command, StreamOutcome } from '../../machines/protocol.js';
 import { StreamParser, type ParserEvent, type StreamParserOptions } from '../xml/parser.js';
 import { serializeElement, serializeHeader, STREAM_CLOSE_TAG } from '../xml/serialize.js';
+
+/** XState's timer interface (not exported by xstate's index): real timers, or the simulator's virtual clock. */
+export interface Clock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+}
 
 /** What the driver needs from a byte stream. */
 export interface Transport {
@@ -67,7 +73,7 @@ export class SessionDriver {
     this.parser = new StreamParser(opts.parser);
     this.actor = createActor(opts.machine, {
       input: opts.input,
-      ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.clock ? { clock: opts.clock as never } : {}),
       ...(opts.onTransition ? { inspect: (e: InspectionEvent) => this.inspect(e) } : {}),
     });
     this.actor.on('*', (command: Command) => this.perform(command));
@@ -85,7 +91,7 @@ export class SessionDriver {
   }
 
   /** Host or application events: ROUTE_IN, SEND, CLOSE, SHUTDOWN, CREDENTIALS, RESOURCE_STATUS, ... */
-  send(event: { type: string }): void {
+  send(event: { readonly type: string; readonly [key: string]: unknown }): void {
     if (!this.finished) this.actor.send(event);
   }
 

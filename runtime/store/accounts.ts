@@ -1,0 +1,148 @@
+/**
+ * The account store: user names and SCRAM keys in an embedded SQLite file (better-sqlite3).
+ *
+ * Only what RFC 5802 §2.2/§3 says a server needs is stored, per account and hash: salt,
+ * iteration count, StoredKey and ServerKey. Never the password, never SaltedPassword; PLAIN
+ * is verified against the same keys (machines/sasl/plain.ts). User names are SASL simple
+ * user names equal to the JID localpart (RFC 6120 §6.3.7), prepared with prepareLocalpart
+ * (RFC 7622 §3.3) on every call so "Romeo" and "romeo" are one account.
+ */
+import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { prepareLocalpart } from '../../machines/jid.js';
+import type { RandomBytes } from '../../machines/protocol.js';
+import { deriveCredentials, type ScramKeys, type StoredCredentials } from '../../machines/sasl/index.js';
+
+export interface AccountStore {
+  /** Throws if the name is not a valid localpart, the account exists, or SASLprep rejects the password. */
+  add(username: string, password: string): void;
+  remove(username: string): boolean;
+  setPassword(username: string, password: string): boolean;
+  setDisabled(username: string, disabled: boolean): boolean;
+  lookup(username: string): StoredCredentials | null;
+  list(): string[];
+  close(): void;
+}
+
+const SCHEMA_VERSION = 1;
+const MECHANISMS = ['SCRAM-SHA-1', 'SCRAM-SHA-256'] as const;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS accounts (
+    username TEXT PRIMARY KEY NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS scram_keys (
+    username   TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+    mechanism  TEXT NOT NULL CHECK (mechanism IN ('SCRAM-SHA-1', 'SCRAM-SHA-256')),
+    salt       TEXT NOT NULL,
+    iterations INTEGER NOT NULL CHECK (iterations > 0),
+    stored_key TEXT NOT NULL,
+    server_key TEXT NOT NULL,
+    PRIMARY KEY (username, mechanism)
+  );
+`;
+
+interface KeyRow {
+  mechanism: string;
+  salt: string;
+  iterations: number;
+  stored_key: string;
+  server_key: string;
+}
+
+export function openAccountStore(opts: { file: string; random?: RandomBytes; iterations?: number }): AccountStore {
+  const random: RandomBytes = opts.random ?? ((n) => new Uint8Array(randomBytes(n)));
+  const db = new Database(opts.file);
+  db.pragma('foreign_keys = ON');
+  // Overwrite freed pages with zeros so replaced keys do not linger in the file.
+  db.pragma('secure_delete = ON');
+  try {
+    migrate(db);
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+
+  const insertAccount = db.prepare('INSERT INTO accounts (username) VALUES (?)');
+  const upsertKeys = db.prepare(
+    `INSERT INTO scram_keys (username, mechanism, salt, iterations, stored_key, server_key)
+     VALUES (@username, @mechanism, @salt, @iterations, @storedKey, @serverKey)
+     ON CONFLICT (username, mechanism) DO UPDATE SET
+       salt = excluded.salt, iterations = excluded.iterations,
+       stored_key = excluded.stored_key, server_key = excluded.server_key`,
+  );
+  const deleteAccount = db.prepare('DELETE FROM accounts WHERE username = ?');
+  const selectAccount = db.prepare<[string], { disabled: number }>('SELECT disabled FROM accounts WHERE username = ?');
+  const selectKeys = db.prepare<[string], KeyRow>('SELECT mechanism, salt, iterations, stored_key, server_key FROM scram_keys WHERE username = ?');
+  const updateDisabled = db.prepare('UPDATE accounts SET disabled = ? WHERE username = ?');
+  const selectNames = db.prepare<[], { username: string }>('SELECT username FROM accounts ORDER BY username');
+
+  const derive = (password: string): StoredCredentials =>
+    deriveCredentials(password, { random, ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}) });
+
+  const saveKeys = (username: string, creds: StoredCredentials): void => {
+    for (const mechanism of MECHANISMS) {
+      const k = creds[mechanism];
+      if (k) upsertKeys.run({ username, mechanism, salt: k.salt, iterations: k.iterations, storedKey: k.storedKey, serverKey: k.serverKey });
+    }
+  };
+
+  const addTx = db.transaction((username: string, creds: StoredCredentials) => {
+    insertAccount.run(username);
+    saveKeys(username, creds);
+  });
+  const setPasswordTx = db.transaction((username: string, creds: StoredCredentials) => saveKeys(username, creds));
+
+  return {
+    add(username, password) {
+      const name = prepareLocalpart(username);
+      if (name === undefined) throw new Error(`not a valid localpart: ${JSON.stringify(username)}`);
+      if (selectAccount.get(name)) throw new Error(`account exists: ${name}`);
+      addTx(name, derive(password));
+    },
+    remove(username) {
+      const name = prepareLocalpart(username);
+      return name !== undefined && deleteAccount.run(name).changes > 0;
+    },
+    setPassword(username, password) {
+      const name = prepareLocalpart(username);
+      if (name === undefined || !selectAccount.get(name)) return false;
+      setPasswordTx(name, derive(password));
+      return true;
+    },
+    setDisabled(username, disabled) {
+      const name = prepareLocalpart(username);
+      return name !== undefined && updateDisabled.run(disabled ? 1 : 0, name).changes > 0;
+    },
+    lookup(username) {
+      const name = prepareLocalpart(username);
+      const account = name === undefined ? undefined : selectAccount.get(name);
+      if (name === undefined || account === undefined) return null;
+      const keys: Partial<Record<(typeof MECHANISMS)[number], ScramKeys>> = {};
+      for (const row of selectKeys.all(name)) {
+        if (row.mechanism === 'SCRAM-SHA-1' || row.mechanism === 'SCRAM-SHA-256') {
+          keys[row.mechanism] = { salt: row.salt, iterations: row.iterations, storedKey: row.stored_key, serverKey: row.server_key };
+        }
+      }
+      return { ...keys, ...(account.disabled ? { disabled: true } : {}) };
+    },
+    list() {
+      return selectNames.all().map((r) => r.username);
+    },
+    close() {
+      db.close();
+    },
+  };
+}
+
+/** Create the tables on first open; refuse a file written by a newer schema. */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
+    if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
+    else if (row.version > SCHEMA_VERSION) throw new Error(`account store schema version ${row.version} is newer than ${SCHEMA_VERSION}`);
+  })();
+}
