@@ -1,0 +1,146 @@
+/**
+ * Writes docs/: the Mermaid sources and SVGs of every machine (docs/diagrams/), the
+ * conformance report (docs/CONFORMANCE-REPORT.md) and the page (docs/index.html).
+ * `expectedSources` is what the staleness test compares with the committed files.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMachines, type LoadedMachine } from './machines.js';
+import { toMermaid, type MermaidOptions } from './mermaid.js';
+import { describeMachine, type MachineModel } from './model.js';
+import { renderPage, type PageMachine } from './page.js';
+import { renderSvg } from './render.js';
+import { collectConformance, renderReport, type ConformanceData } from './report.js';
+
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const DOCS_DIR = join(PROJECT_ROOT, 'docs');
+export const DIAGRAMS_DIR = join(DOCS_DIR, 'diagrams');
+export const REPORT_FILE = join(DOCS_DIR, 'CONFORMANCE-REPORT.md');
+export const PAGE_FILE = join(DOCS_DIR, 'index.html');
+
+/**
+ * Above this many transitions one diagram is a wall of arrows: the machine also gets an
+ * overview (states down to OVERVIEW_DEPTH, deeper ones folded, one edge per pair of states)
+ * and one diagram for each compound or parallel state that the overview folds.
+ */
+export const DENSE_TRANSITIONS = 45;
+export const OVERVIEW_DEPTH = 2;
+
+export interface DiagramSpec {
+  /** File name without extension. */
+  readonly stem: string;
+  readonly title: string;
+  readonly options: MermaidOptions;
+}
+
+export function diagramSpecs(m: LoadedMachine, model: MachineModel): DiagramSpec[] {
+  const specs: DiagramSpec[] = [{ stem: m.name, title: m.title, options: {} }];
+  if (model.transitions.length <= DENSE_TRANSITIONS) return specs;
+  specs.push({ stem: `${m.name}.overview`, title: `${m.title}: overview`, options: { depth: OVERVIEW_DEPTH, merge: true } });
+  for (const s of model.states) {
+    const folded = s.path.split('.').length === OVERVIEW_DEPTH && (s.type === 'compound' || s.type === 'parallel');
+    if (folded) specs.push({ stem: `${m.name}.${s.key}`, title: `${m.title}: ${s.path}`, options: { focus: s.path, merge: true } });
+  }
+  return specs;
+}
+
+export interface DiagramSource extends DiagramSpec {
+  readonly machine: string;
+  readonly mermaid: string;
+}
+
+export function diagramSources(machines: readonly LoadedMachine[]): DiagramSource[] {
+  return machines.flatMap((m) => {
+    const model = describeMachine(m.machine);
+    return diagramSpecs(m, model).map((spec) => ({
+      ...spec,
+      machine: m.name,
+      mermaid: toMermaid(model, { ...spec.options, title: spec.title, layout: 'elk' }),
+    }));
+  });
+}
+
+/** Generated text files by path relative to the project root (SVGs and the page excluded: chromium output varies). */
+export function expectedSources(machines: readonly LoadedMachine[], conformance: ConformanceData, diagramsDir = DIAGRAMS_DIR): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const d of diagramSources(machines)) files.set(rel(join(diagramsDir, `${d.stem}.mmd`)), d.mermaid);
+  files.set(rel(REPORT_FILE), renderReport(conformance));
+  return files;
+}
+
+export interface GenerateOptions {
+  readonly machines?: readonly LoadedMachine[];
+  /** Where .mmd / .svg go; the page goes to its parent folder. */
+  readonly diagramsDir?: string;
+  readonly svg?: boolean;
+  readonly log?: (line: string) => void;
+}
+
+/** Writes the .mmd (and .svg) files and the page; removes diagrams of machines or states that are gone. */
+export async function generateDiagrams(opts: GenerateOptions = {}): Promise<string[]> {
+  const machines = opts.machines ?? (await loadMachines());
+  const dir = resolve(opts.diagramsDir ?? DIAGRAMS_DIR);
+  const log = opts.log ?? (() => {});
+  await mkdir(dir, { recursive: true });
+  const sources = diagramSources(machines);
+  const keep = new Set(sources.flatMap((d) => [`${d.stem}.mmd`, `${d.stem}.svg`]));
+  for (const name of readdirSync(dir)) {
+    if ((name.endsWith('.mmd') || name.endsWith('.svg')) && !keep.has(name)) await rm(join(dir, name));
+  }
+  const written: string[] = [];
+  for (const d of sources) {
+    const mmd = join(dir, `${d.stem}.mmd`);
+    await writeFile(mmd, d.mermaid);
+    written.push(mmd);
+    log(`wrote ${rel(mmd)}`);
+    if (opts.svg !== false) {
+      const svg = join(dir, `${d.stem}.svg`);
+      await renderSvg(mmd, svg, { svgId: `svg-${d.stem.replace(/[^A-Za-z0-9-]/g, '-')}` });
+      written.push(svg);
+      log(`wrote ${rel(svg)}`);
+    }
+  }
+  const page = await generatePage({ machines, diagramsDir: dir, sources });
+  log(`wrote ${rel(page)}`);
+  return [...written, page];
+}
+
+export async function generateReport(opts: GenerateOptions & { file?: string } = {}): Promise<string> {
+  const machines = opts.machines ?? (await loadMachines());
+  const file = opts.file ?? REPORT_FILE;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderReport(collectConformance({ root: PROJECT_ROOT, machines })));
+  opts.log?.(`wrote ${rel(file)}`);
+  return file;
+}
+
+async function generatePage(args: { machines: readonly LoadedMachine[]; diagramsDir: string; sources: readonly DiagramSource[] }): Promise<string> {
+  const pageFile = join(dirname(args.diagramsDir), 'index.html');
+  const pageMachines: PageMachine[] = [];
+  for (const m of args.machines) {
+    const diagrams = [];
+    for (const d of args.sources.filter((s) => s.machine === m.name)) {
+      const svgPath = join(args.diagramsDir, `${d.stem}.svg`);
+      const svg = existsSync(svgPath) ? await readFile(svgPath, 'utf8') : undefined;
+      diagrams.push({ title: d.title, href: relative(dirname(pageFile), svgPath).split('\\').join('/'), mermaid: d.mermaid, ...(svg !== undefined && { svg }) });
+    }
+    pageMachines.push({ name: m.name, title: m.title, role: m.role, model: describeMachine(m.machine), diagrams });
+  }
+  const conformance = collectConformance({ root: PROJECT_ROOT, machines: args.machines });
+  await writeFile(pageFile, renderPage(pageMachines, conformance));
+  return pageFile;
+}
+
+/** Everything: diagrams, SVGs, page and report. */
+export async function generateDocs(opts: GenerateOptions = {}): Promise<string[]> {
+  const machines = opts.machines ?? (await loadMachines());
+  const files = await generateDiagrams({ ...opts, machines });
+  files.push(await generateReport({ ...opts, machines }));
+  return files;
+}
+
+function rel(p: string): string {
+  return relative(PROJECT_ROOT, p).split('\\').join('/');
+}

@@ -1,0 +1,58 @@
+/**
+ * The machines that get documented: one diagram set, one column of the conformance report
+ * and one section of the page each. Imported lazily so that the generator (and `xmppkit
+ * --help`) load nothing until asked.
+ */
+import type { AnyStateMachine } from 'xstate';
+
+/** Which end of the stream a machine plays: RFC 6120 roles C (client) and S (server) in §15. */
+export type Role = 'client' | 'server';
+
+export interface MachineEntry {
+  /** File name stem: docs/diagrams/<name>.mmd */
+  readonly name: string;
+  readonly title: string;
+  readonly role: Role;
+  /** Module (relative to this file) and export that hold the machine. */
+  readonly module: string;
+  readonly exportName: string;
+}
+
+export interface LoadedMachine extends MachineEntry {
+  readonly machine: AnyStateMachine;
+}
+
+export const MACHINES: readonly MachineEntry[] = [
+  {
+    name: 'receiving-entity',
+    title: 'Receiving entity (server), RFC 6120',
+    role: 'server',
+    module: '../machines/receiving/index.js',
+    exportName: 'receivingEntityMachine',
+  },
+  {
+    name: 'initiating-entity',
+    title: 'Initiating entity (client), RFC 6120',
+    role: 'client',
+    module: '../machines/initiating/index.js',
+    exportName: 'initiatingEntityMachine',
+  },
+];
+
+export async function loadMachine(entry: MachineEntry): Promise<LoadedMachine> {
+  // A specifier in a variable: the modules are written in parallel with this one and the
+  // type checker must not depend on them being there.
+  const specifier: string = entry.module;
+  const mod = (await import(specifier)) as Record<string, unknown>;
+  const machine = mod[entry.exportName];
+  if (!isMachine(machine)) throw new Error(`${entry.module} does not export a state machine '${entry.exportName}'`);
+  return { ...entry, machine };
+}
+
+export async function loadMachines(entries: readonly MachineEntry[] = MACHINES): Promise<LoadedMachine[]> {
+  return Promise.all(entries.map(loadMachine));
+}
+
+function isMachine(x: unknown): x is AnyStateMachine {
+  return typeof x === 'object' && x !== null && 'root' in x && 'id' in x && typeof (x as { transition?: unknown }).transition === 'function';
+}

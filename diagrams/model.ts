@@ -1,0 +1,190 @@
+/**
+ * A plain, JSON-able description of an XState v5 machine definition: its states (in
+ * document order) and every transition with event, guard, targets and the RFC section
+ * it cites. The diagram, the report and the page are all generated from this one walk,
+ * so they can never disagree with each other or with the machine.
+ */
+import type { AnyStateMachine, AnyStateNode } from 'xstate';
+
+export type StateType = 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+
+export interface StateInfo {
+  /** Dotted path from the root ('negotiating.sasl'); '' is the machine itself. */
+  readonly path: string;
+  readonly key: string;
+  readonly type: StateType;
+  /** Path of the parent state ('' for top-level states). */
+  readonly parent: string;
+  /** Key of the initial child (compound states only). */
+  readonly initial?: string;
+  readonly rfc?: string;
+  readonly summary?: string;
+}
+
+export type TransitionKind = 'event' | 'after' | 'always' | 'done' | 'actor';
+
+export interface TransitionInfo {
+  /** Path of the state that owns the transition ('' for the machine root: any state). */
+  readonly source: string;
+  /** The event as XState sees it ('HEADER', 'xstate.after.idleTimeout.stream.open', '' for always). */
+  readonly eventType: string;
+  /** The event as a reader should see it ('HEADER', 'after idleTimeout', 'always', 'done'). */
+  readonly event: string;
+  readonly kind: TransitionKind;
+  /** Named delay or number of milliseconds, for `after` transitions. */
+  readonly delay?: string | number;
+  readonly guard?: string;
+  /** Target state paths; empty for a targetless transition (the state is not left). */
+  readonly targets: readonly string[];
+  readonly reenter: boolean;
+  readonly rfc?: string;
+  /** Action names in order ('emit send', 'assign attempts', 'recordFailure'). */
+  readonly actions: readonly string[];
+}
+
+export interface MachineModel {
+  readonly id: string;
+  readonly rfc?: string;
+  readonly summary?: string;
+  /** Path of the initial top-level state. */
+  readonly initial?: string;
+  /** Every state below the root, parents before children, in document order. */
+  readonly states: readonly StateInfo[];
+  readonly transitions: readonly TransitionInfo[];
+}
+
+export function describeMachine(machine: AnyStateMachine): MachineModel {
+  const states: StateInfo[] = [];
+  const transitions: TransitionInfo[] = [];
+  const walk = (node: AnyStateNode): void => {
+    for (const child of Object.values(node.states) as AnyStateNode[]) {
+      states.push(describeState(child));
+      transitions.push(...describeTransitions(child));
+      walk(child);
+    }
+  };
+  transitions.push(...describeTransitions(machine.root));
+  walk(machine.root);
+  const meta = metaOf(machine.root.meta);
+  const initial = machine.root.type === 'compound' ? machine.root.initial.target[0] : undefined;
+  return { id: machine.id, ...meta, ...(initial && { initial: pathOf(initial) }), states, transitions };
+}
+
+export function pathOf(node: AnyStateNode): string {
+  return node.path.join('.');
+}
+
+function describeState(node: AnyStateNode): StateInfo {
+  const initial = node.type === 'compound' ? node.initial.target[0]?.key : undefined;
+  return {
+    path: pathOf(node),
+    key: node.key,
+    type: node.type,
+    parent: node.parent ? pathOf(node.parent) : '',
+    ...(initial !== undefined && { initial }),
+    ...metaOf(node.meta),
+  };
+}
+
+function metaOf(meta: unknown): { rfc?: string; summary?: string } {
+  if (typeof meta !== 'object' || meta === null) return {};
+  const m = meta as Record<string, unknown>;
+  return {
+    ...(typeof m.rfc === 'string' && { rfc: m.rfc }),
+    ...(typeof m.summary === 'string' && { summary: m.summary }),
+  };
+}
+
+interface RawTransition {
+  readonly target?: readonly AnyStateNode[] | undefined;
+  readonly guard?: unknown;
+  readonly meta?: unknown;
+  readonly reenter?: boolean;
+  readonly actions?: readonly unknown[];
+  readonly delay?: string | number;
+}
+
+function describeTransitions(node: AnyStateNode): TransitionInfo[] {
+  const out: TransitionInfo[] = [];
+  const add = (eventType: string, t: RawTransition): void => {
+    const { event, kind } = eventLabel(eventType, t.delay);
+    const guard = t.guard === undefined ? undefined : formatGuard(t.guard);
+    const rfc = metaOf(t.meta).rfc;
+    out.push({
+      source: pathOf(node),
+      eventType,
+      event,
+      kind,
+      ...(t.delay !== undefined && { delay: t.delay }),
+      ...(guard !== undefined && { guard }),
+      targets: (t.target ?? []).map(pathOf),
+      reenter: t.reenter ?? false,
+      ...(rfc !== undefined && { rfc }),
+      actions: (t.actions ?? []).map(formatAction),
+    });
+  };
+  // Map order is config order: `on` first, then onDone, invoke, after (XState's formatTransitions).
+  for (const [eventType, list] of node.transitions) for (const t of list as RawTransition[]) add(eventType, t);
+  for (const t of (node.always ?? []) as RawTransition[]) add('', t);
+  return out;
+}
+
+function eventLabel(eventType: string, delay: string | number | undefined): { event: string; kind: TransitionKind } {
+  if (eventType === '') return { event: 'always', kind: 'always' };
+  if (eventType.startsWith('xstate.after.')) {
+    const shown = typeof delay === 'number' ? `${delay}ms` : (delay ?? '?');
+    return { event: `after ${shown}`, kind: 'after' };
+  }
+  if (eventType.startsWith('xstate.done.state.')) return { event: 'done', kind: 'done' };
+  for (const [prefix, word] of [
+    ['xstate.done.actor.', 'done'],
+    ['xstate.error.actor.', 'error'],
+    ['xstate.snapshot.', 'snapshot'],
+  ] as const) {
+    if (eventType.startsWith(prefix)) return { event: `${word}(${eventType.slice(prefix.length)})`, kind: 'actor' };
+  }
+  return { event: eventType, kind: 'event' };
+}
+
+/** 'name', '!name', 'a && b', 'a || b', 'in(state)': what the guard checks, by name. */
+export function formatGuard(guard: unknown): string {
+  if (typeof guard === 'string') return guard;
+  if (typeof guard === 'function') {
+    const g = guard as { name?: string; guards?: unknown[]; stateValue?: unknown };
+    const parts = (g.guards ?? []).map((x) => {
+      const s = formatGuard(x);
+      return /\s/.test(s) ? `(${s})` : s;
+    });
+    if (g.name === 'not' && parts.length === 1) return `!${parts[0]}`;
+    if (g.name === 'and' && g.guards) return parts.join(' && ');
+    if (g.name === 'or' && g.guards) return parts.join(' || ');
+    if (g.name === 'stateIn') return `in(${JSON.stringify(g.stateValue)})`;
+    return g.name ? g.name : 'inline';
+  }
+  if (typeof guard === 'object' && guard !== null && 'type' in guard) return String((guard as { type: unknown }).type);
+  return 'inline';
+}
+
+/** An action's name; built-ins say what they do ('emit send', 'assign attempts'). */
+export function formatAction(action: unknown): string {
+  if (typeof action === 'string') return action;
+  if (typeof action === 'object' && action !== null && 'type' in action) return String((action as { type: unknown }).type);
+  if (typeof action !== 'function') return 'inline';
+  const a = action as { type?: string; event?: unknown; assignment?: unknown; name?: string };
+  const eventName = (e: unknown): string =>
+    typeof e === 'object' && e !== null && 'type' in e ? ` ${String((e as { type: unknown }).type)}` : '';
+  switch (a.type) {
+    case 'xstate.emit':
+      return `emit${eventName(a.event)}`;
+    case 'xstate.raise':
+      return `raise${eventName(a.event)}`;
+    case 'xstate.assign':
+      return typeof a.assignment === 'object' && a.assignment !== null
+        ? `assign ${Object.keys(a.assignment).join(', ')}`
+        : 'assign';
+    case undefined:
+      return a.name ? a.name : 'inline';
+    default:
+      return a.type.replace(/^xstate\./, '');
+  }
+}

@@ -1,0 +1,883 @@
+/**
+ * The receiving entity of a client-to-server stream (the server side), RFC 6120 §4-§8.
+ *
+ * Pure and sans-IO: ServerStreamEvents in, Commands out (emitted in the order the runtime
+ * must perform them). Every transition carries `meta.rfc`; grep for a section to find it.
+ *
+ *   open ─┬─ negotiating ─┬─ awaitingStreamHeader      §4.2, §4.3.3 restarts
+ *         │               ├─ tlsNegotiation            §5 (TLS required, not on yet)
+ *         │               ├─ saslNegotiation           §6
+ *         │               └─ resourceBinding           §7
+ *         └─ established (parallel: stanzas | liveness) §8, §4.6
+ *   closing                                            §4.4 (our close tag sent)
+ *   closed (final)
+ */
+import { and, assign, enqueueActions, not, setup, stateIn } from 'xstate';
+import { streamErrorSection, type StreamErrorCondition } from '../conditions.js';
+import { NS } from '../ns.js';
+import type { Command, StreamOutcome } from '../protocol.js';
+import { el, type XmlElement } from '../xml.js';
+import {
+  authStep,
+  authorizedBareJid,
+  challengeElement,
+  credentialsStep,
+  responseStep,
+  saslFailureElement,
+  successCheck,
+  successElement,
+} from './auth.js';
+import { bindError, bindResult, decideBinding, DEFAULT_MAX_BIND_ATTEMPTS, generateResource, parseBindRequest } from './bind.js';
+import { classifyElement, unexpectedElementCondition, type ElementKind } from './elements.js';
+import { streamErrorElementFor } from './errors.js';
+import { stageOf, tlsOffered, featuresElement } from './features.js';
+import { headerError, newStreamId, responseHeader } from './header.js';
+import { fromIsValid, isPingReply, newPingId, pingElement, stampStanza } from './stanza.js';
+import type { PendingSaslStep, ReceivingEntityContext, ReceivingEntityEvent, ReceivingEntityMachineInput } from './types.js';
+
+type Ctx = ReceivingEntityContext;
+type Ev = ReceivingEntityEvent;
+
+const elementOf = (e: Ev): XmlElement | undefined => (e.type === 'ELEMENT' ? e.element : undefined);
+const kindOf = (e: Ev): ElementKind | undefined => (e.type === 'ELEMENT' ? classifyElement(e.element) : undefined);
+const saslCtx = (c: Ctx) => ({ random: c.input.random });
+const maxBindAttempts = (c: Ctx) => c.input.maxBindAttempts ?? DEFAULT_MAX_BIND_ATTEMPTS;
+const bindingFor = (c: Ctx, e: Ev) =>
+  e.type === 'RESOURCE_STATUS' && c.pendingBind !== undefined && e.resource === c.pendingBind.resource
+    ? decideBinding(c.pendingBind, e, c.input)
+    : undefined;
+
+/** §6.4.6 checks applied to every success a mechanism reports (see successCheck). */
+function checked(step: PendingSaslStep, c: Ctx): PendingSaslStep {
+  if (step.kind !== 'success') return step;
+  return successCheck(step, c.input.domain, c.peer, c.secured) ?? step;
+}
+
+function outcome(kind: StreamOutcome['kind'], rfc: string, condition?: string, text?: string): StreamOutcome {
+  return { kind, rfc, ...(condition !== undefined ? { condition } : {}), ...(text !== undefined ? { text } : {}) };
+}
+
+/** §4.9.1.2: the response header to write first when our stream is not open yet (fresh id, §4.7.3). */
+function openIfNeeded(c: Ctx): { assign: { headerSent: true; streamId: string }; command: Command } | undefined {
+  if (c.headerSent) return undefined;
+  const id = newStreamId(c.input.random);
+  return { assign: { headerSent: true, streamId: id }, command: { type: 'openStream', header: responseHeader(c.peer, c.input.domain, id) } };
+}
+
+/** Parameters of the stream error procedure. */
+interface StreamErrorParams {
+  readonly condition: StreamErrorCondition;
+  readonly text?: string;
+  readonly kind?: StreamOutcome['kind'];
+}
+
+export const receivingEntityMachine = setup({
+  types: {
+    context: {} as Ctx,
+    events: {} as Ev,
+    input: {} as ReceivingEntityMachineInput,
+    emitted: {} as Command,
+    output: {} as StreamOutcome,
+  },
+  delays: {
+    negotiationTimeout: ({ context }) => context.input.timeouts.negotiation,
+    idleTimeout: ({ context }) => context.input.timeouts.idle,
+    pingTimeout: ({ context }) => context.input.timeouts.pingResponse,
+    closeTimeout: ({ context }) => context.input.timeouts.closeWait,
+  },
+  guards: {
+    headerInvalid: ({ context, event }) => event.type === 'HEADER' && headerError(event.header, context.input.domain) !== undefined,
+    stageTlsRequired: ({ context }) => stageOf(context.input, context.secured, context.authenticated) === 'tls-required',
+    stageSasl: ({ context }) => stageOf(context.input, context.secured, context.authenticated) === 'sasl',
+    tlsOffered: ({ context }) => tlsOffered(context.input, context.secured, context.authenticated),
+    isStreamError: ({ event }) => kindOf(event) === 'stream-error',
+    isStarttls: ({ event }) => kindOf(event) === 'starttls',
+    isAuth: ({ event }) => kindOf(event) === 'auth',
+    isResponse: ({ event }) => kindOf(event) === 'response',
+    isAbort: ({ event }) => kindOf(event) === 'abort',
+    isSaslOutOfTurn: ({ event }) => kindOf(event) === 'response' || kindOf(event) === 'sasl-other',
+    isBindRequest: ({ event }) => kindOf(event) === 'bind-request',
+    bindRequestValid: ({ event }) => event.type === 'ELEMENT' && parseBindRequest(event.element).ok,
+    isStanza: ({ event }) => kindOf(event) === 'stanza',
+    fromInvalid: ({ context, event }) => event.type === 'ELEMENT' && context.boundJid !== undefined && !fromIsValid(event.element, context.boundJid),
+    isPingReply: ({ context, event }) => event.type === 'ELEMENT' && isPingReply(event.element, context.pingId),
+    credentialsAwaited: ({ context, event }) => event.type === 'CREDENTIALS' && event.username === context.lookupUsername,
+    stepIsLookup: ({ context }) => context.saslStep?.kind === 'lookup',
+    stepIsChallenge: ({ context }) => context.saslStep?.kind === 'challenge',
+    stepIsSuccess: ({ context }) => context.saslStep?.kind === 'success',
+    lastAuthAttempt: ({ context }) => context.authFailures + 1 >= context.input.maxAuthAttempts,
+    lastBindAttempt: ({ context }) => context.bindFailures + 1 >= maxBindAttempts(context),
+    bindAccepted: ({ context, event }) => bindingFor(context, event)?.kind === 'bind',
+    bindRegenerate: ({ context, event }) => bindingFor(context, event)?.kind === 'regenerate',
+    bindRefused: ({ context, event }) => bindingFor(context, event)?.kind === 'error',
+    inTlsHandshake: stateIn('#receivingEntity.open.negotiating.tlsNegotiation.handshake'),
+    pingMode: ({ context }) => context.input.keepalive === 'ping',
+    gracefullyClosingBound: ({ context }) => context.boundJid !== undefined && context.outcome?.kind === 'closed',
+  },
+  actions: {
+    rememberHeader: assign({ peer: ({ event }) => (event.type === 'HEADER' ? event.header : undefined) }),
+    /** §4.2 response header with a fresh id (§4.7.3), then §4.3.2 / §4.3.4 features. */
+    openStreamWithFeatures: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'HEADER') return;
+      const id = newStreamId(context.input.random);
+      enqueue.assign({ peer: event.header, headerSent: true, streamId: id });
+      enqueue.emit({ type: 'openStream', header: responseHeader(event.header, context.input.domain, id) });
+      enqueue.emit({ type: 'send', element: featuresElement(context.input, context.secured, context.authenticated) });
+    }),
+    /** §4.9.1.1: `<stream:error/>`, then `</stream:stream>`; the TCP close waits for the peer (§4.4). */
+    streamError: enqueueActions(({ context, enqueue }, params: StreamErrorParams) => {
+      const open = openIfNeeded(context);
+      if (open) {
+        enqueue.assign(open.assign);
+        enqueue.emit(open.command);
+      }
+      enqueue.emit({ type: 'send', element: streamErrorElementFor(params.condition, params.text) });
+      enqueue.emit({ type: 'closeStream' });
+      enqueue.assign({
+        outcome: outcome(params.kind ?? 'error-sent', `6120 §${streamErrorSection(params.condition)}`, params.condition, params.text),
+      });
+    }),
+    /** §4.4: we close first and wait for the peer's closing tag. */
+    closeGracefully: enqueueActions(({ context, enqueue }) => {
+      const open = openIfNeeded(context);
+      if (open) {
+        enqueue.assign(open.assign);
+        enqueue.emit(open.command);
+      }
+      enqueue.emit({ type: 'closeStream' });
+      enqueue.assign({ outcome: outcome('closed', '6120 §4.4') });
+    }),
+    /** §4.4 step 4 for the peer that closed first: our reciprocal tag, then TCP. */
+    answerClose: enqueueActions(({ context, enqueue }) => {
+      if (context.headerSent) enqueue.emit({ type: 'closeStream' });
+      enqueue.emit({ type: 'closeSocket' });
+      enqueue.assign({ outcome: outcome('closed', '6120 §4.4') });
+    }),
+    /** §4.9.1.1: the peer sent a stream error and closed its stream; close ours and TCP. */
+    answerStreamError: enqueueActions(({ context, event, enqueue }) => {
+      const element = elementOf(event);
+      const condition = element?.children.find((c): c is XmlElement => typeof c !== 'string' && c.xmlns === NS.STREAM_ERRORS && c.name !== 'text')?.name;
+      if (context.headerSent) enqueue.emit({ type: 'closeStream' });
+      enqueue.emit({ type: 'closeSocket' });
+      enqueue.assign({ outcome: outcome('error-received', '6120 §4.9.1.1', condition) });
+    }),
+    /** §5.4.2.2: `<failure xmlns=tls/>`, close the stream, then TCP (after the peer's close, §4.4). */
+    tlsFailure: enqueueActions(({ context, enqueue }) => {
+      const open = openIfNeeded(context);
+      if (open) {
+        enqueue.assign(open.assign);
+        enqueue.emit(open.command);
+      }
+      enqueue.emit({ type: 'send', element: el('failure', NS.TLS) });
+      enqueue.emit({ type: 'closeStream' });
+      enqueue.assign({ outcome: outcome('tls-failed', '6120 §5.4.2.2', 'failure', 'STARTTLS not offered') });
+    }),
+    closeSocket: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'closeSocket' })),
+    recordOutcome: assign({ outcome: (_, params: StreamOutcome) => params }),
+    emitEnded: enqueueActions(({ context, enqueue }) => {
+      enqueue.emit({ type: 'ended', outcome: context.outcome ?? outcome('transport', '6120 §4.6.1') });
+    }),
+
+    // §5.4.2.3 / §5.4.3.3 -------------------------------------------------------------
+    proceedWithTls: enqueueActions(({ enqueue }) => {
+      enqueue.emit({ type: 'send', element: el('proceed', NS.TLS) });
+      enqueue.emit({ type: 'startTls' });
+    }),
+    /** §4.3.3 restart: the old stream is replaced; §5.4.3.3 rule 2: forget what the peer said before. */
+    restartStream: assign({ headerSent: false, streamId: undefined, peer: undefined }),
+
+    // §6.4 -----------------------------------------------------------------------------
+    evaluateAuth: assign({
+      saslStep: ({ context, event }) =>
+        event.type === 'ELEMENT' ? checked(authStep(event.element, context.input, context.secured, saslCtx(context)), context) : undefined,
+      // §6.4.2: a new <auth/> discards the handshake in progress.
+      sasl: undefined,
+      lookupUsername: undefined,
+    }),
+    evaluateCredentials: assign({
+      saslStep: ({ context, event }) =>
+        event.type === 'CREDENTIALS' && context.sasl !== undefined
+          ? checked(credentialsStep(context.sasl, event, saslCtx(context)), context)
+          : { kind: 'failure', condition: 'temporary-auth-failure' },
+      lookupUsername: undefined,
+    }),
+    evaluateResponse: assign({
+      saslStep: ({ context, event }) =>
+        event.type === 'ELEMENT' && context.sasl !== undefined
+          ? checked(responseStep(context.sasl, event.element, saslCtx(context)), context)
+          : { kind: 'failure', condition: 'malformed-request' },
+    }),
+    /** §6.4.4 abort → aborted; a `<response/>` (or a server-only SASL element) with no challenge outstanding → malformed-request (§6.5.8). */
+    failOutOfTurn: assign({
+      saslStep: ({ event }): PendingSaslStep => ({ kind: 'failure', condition: kindOf(event) === 'abort' ? 'aborted' : 'malformed-request' }),
+      sasl: undefined,
+      lookupUsername: undefined,
+    }),
+    lookupCredentials: enqueueActions(({ context, enqueue }) => {
+      const step = context.saslStep;
+      if (step?.kind !== 'lookup') return;
+      enqueue.assign({ sasl: step.state, lookupUsername: step.username, saslStep: undefined });
+      enqueue.emit({ type: 'lookupCredentials', username: step.username });
+    }),
+    sendChallenge: enqueueActions(({ context, enqueue }) => {
+      const step = context.saslStep;
+      if (step?.kind !== 'challenge') return;
+      enqueue.assign({ sasl: step.state, saslStep: undefined });
+      enqueue.emit({ type: 'send', element: challengeElement(step.data) });
+    }),
+    /** §6.4.6: `<success/>`, then the stream restarts (§6.3.2): reset the parser for a new header. */
+    sendSuccess: enqueueActions(({ context, enqueue }) => {
+      const step = context.saslStep;
+      if (step?.kind !== 'success') return;
+      const username = authorizedBareJid(step.username, context.input.domain).split('@')[0]!;
+      enqueue.emit({ type: 'send', element: successElement(step.additionalData) });
+      enqueue.emit({ type: 'authenticated', username, ...(step.authzid ? { authzid: step.authzid } : {}) });
+      enqueue.emit({ type: 'resetParser' });
+      enqueue.assign({ authenticated: true, username, sasl: undefined, saslStep: undefined, headerSent: false, streamId: undefined, peer: undefined });
+    }),
+    /** §6.4.5: `<failure/>` with the condition; every failure counts toward maxAuthAttempts. */
+    sendSaslFailure: enqueueActions(({ context, enqueue }) => {
+      const step = context.saslStep;
+      if (step?.kind !== 'failure') return;
+      enqueue.emit({ type: 'send', element: saslFailureElement(step.condition, step.text) });
+      enqueue.assign({ authFailures: context.authFailures + 1, sasl: undefined, saslStep: undefined, lookupUsername: undefined });
+    }),
+
+    // §7 -----------------------------------------------------------------------------
+    /** §7.6.1 / §7.7.1: take the request, generate a resourcepart if none was submitted (§7.6), ask the registry. */
+    queryResource: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ELEMENT' || context.username === undefined) return;
+      const request = parseBindRequest(event.element);
+      if (!request.ok) return;
+      const submitted = request.resource !== undefined;
+      const resource = request.resource ?? generateResource(context.input.random);
+      enqueue.assign({ pendingBind: { iqId: request.iqId, resource, submitted, regenerations: 0 } });
+      enqueue.emit({ type: 'queryResource', username: context.username, resource });
+    }),
+    /** §7.6 / §7.7.2.2 #1: a fresh server-generated resourcepart, asked about again. */
+    regenerateResource: enqueueActions(({ context, enqueue }) => {
+      const pending = context.pendingBind;
+      if (pending === undefined || context.username === undefined) return;
+      const resource = generateResource(context.input.random);
+      enqueue.assign({
+        pendingBind: { ...pending, resource, submitted: false, regenerations: pending.submitted ? 0 : pending.regenerations + 1 },
+      });
+      enqueue.emit({ type: 'queryResource', username: context.username, resource });
+    }),
+    /** §7.6.1 / §7.7.1: register the full JID for routing, then answer the IQ. */
+    bindResource: enqueueActions(({ context, event, enqueue }) => {
+      const decision = bindingFor(context, event);
+      if (decision?.kind !== 'bind' || context.username === undefined || context.pendingBind === undefined) return;
+      const jid = `${authorizedBareJid(context.username, context.input.domain)}/${decision.resource}`;
+      enqueue.emit({ type: 'bound', jid, replace: decision.replace });
+      enqueue.emit({ type: 'send', element: bindResult(context.pendingBind.iqId, jid) });
+      enqueue.assign({ boundJid: jid, pendingBind: undefined });
+    }),
+    /** §7.6.2 / §7.7.2: the stanza error; it counts toward the §7.7.3 retry limit. */
+    sendBindError: enqueueActions(({ context, event, enqueue }) => {
+      const decision = bindingFor(context, event);
+      const condition = decision?.kind === 'error' ? decision.condition : 'bad-request';
+      const iqId = event.type === 'ELEMENT' ? event.element.attrs['id'] : context.pendingBind?.iqId;
+      enqueue.emit({ type: 'send', element: bindError(iqId, condition) });
+      enqueue.assign({ bindFailures: context.bindFailures + 1, pendingBind: undefined });
+    }),
+
+    // §8, §4.6 ------------------------------------------------------------------------
+    /** §8.1.2.1: stamp 'from' and hand the stanza to the router. */
+    deliver: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'ELEMENT' || context.boundJid === undefined) return;
+      enqueue.emit({ type: 'deliver', stanza: stampStanza(event.element, context.boundJid, context.peer?.lang) });
+    }),
+    writeRoutedStanza: enqueueActions(({ event, enqueue }) => {
+      if (event.type === 'ROUTE_IN') enqueue.emit({ type: 'send', element: event.stanza });
+    }),
+    consumePingReply: assign({ pingId: undefined }),
+    sendPing: enqueueActions(({ context, enqueue }) => {
+      if (context.boundJid === undefined) return;
+      const id = newPingId(context.input.random);
+      enqueue.assign({ pingId: id });
+      enqueue.emit({ type: 'send', element: pingElement(id, context.input.domain, context.boundJid) });
+    }),
+    sendWhitespace: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'sendWhitespace' })),
+  },
+}).createMachine({
+  id: 'receivingEntity',
+  meta: { rfc: '6120 §4', summary: 'Receiving entity (server) of a client-to-server XML stream' },
+  context: ({ input }): Ctx => ({
+    input,
+    peer: undefined,
+    headerSent: false,
+    streamId: undefined,
+    secured: input.secure === true,
+    username: undefined,
+    authenticated: false,
+    authFailures: 0,
+    bindFailures: 0,
+    sasl: undefined,
+    lookupUsername: undefined,
+    saslStep: undefined,
+    pendingBind: undefined,
+    boundJid: undefined,
+    pingId: undefined,
+    outcome: undefined,
+  }),
+  initial: 'open',
+  states: {
+    open: {
+      meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
+      initial: 'negotiating',
+      on: {
+        SOCKET_CLOSED: {
+          target: 'closed',
+          actions: { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') },
+          meta: { rfc: '6120 §4.6.1' },
+          description: 'TCP is gone: nothing can be written any more.',
+        },
+        WRITE_FAILED: {
+          target: 'closed',
+          actions: ['closeSocket', { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') }],
+          meta: { rfc: '6120 §4.6.1' },
+          description: 'Dead connection: close TCP without a stream error.',
+        },
+        TLS_FAILED: {
+          target: 'closed',
+          actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
+          meta: { rfc: '6120 §5.4.3.2' },
+          description: 'The TLS layer failed: terminate TCP, no closing tag.',
+        },
+        STREAM_CLOSE: {
+          target: 'closed',
+          actions: 'answerClose',
+          meta: { rfc: '6120 §4.4' },
+          description: 'The peer closed first: answer with our closing tag and close TCP.',
+        },
+        PARSE_ERROR: {
+          target: 'closing',
+          actions: { type: 'streamError', params: ({ event }) => ({ condition: event.condition, ...(event.text !== undefined ? { text: event.text } : {}) }) },
+          meta: { rfc: '6120 §4.9.3' },
+          description: 'The XML layer rejected the input (§11): bad-format, bad-namespace-prefix, invalid-xml, not-well-formed, restricted-xml, unsupported-encoding, ...',
+        },
+        HEADER: {
+          target: 'closing',
+          actions: { type: 'streamError', params: { condition: 'bad-format', text: 'unexpected stream header' } },
+          meta: { rfc: '6120 §4.9.3.1' },
+          description: 'A stream header where no restart is due: XML that cannot be processed here.',
+        },
+        SHUTDOWN: {
+          target: 'closing',
+          actions: { type: 'streamError', params: { condition: 'system-shutdown' } },
+          meta: { rfc: '6120 §4.9.3.20' },
+        },
+        FAIL: {
+          target: 'closing',
+          actions: { type: 'streamError', params: ({ event }) => ({ condition: event.condition, ...(event.text !== undefined ? { text: event.text } : {}) }) },
+          meta: { rfc: '6120 §4.9.3' },
+          description: 'Operator or runtime asks for a stream error (see-other-host, internal-server-error, reset, host-gone, ...).',
+        },
+        CLOSE: {
+          target: 'closing',
+          actions: 'closeGracefully',
+          meta: { rfc: '6120 §4.4' },
+          description: 'We end the session: send our closing tag, then wait for the peer\'s.',
+        },
+        ELEMENT: [
+          {
+            guard: 'isStreamError',
+            target: 'closed',
+            actions: 'answerStreamError',
+            meta: { rfc: '6120 §4.9.1.1' },
+            description: 'The peer sent a stream error and closed its stream.',
+          },
+          {
+            guard: 'isStarttls',
+            target: 'closing',
+            actions: 'tlsFailure',
+            meta: { rfc: '6120 §5.4.2.2' },
+            description: 'STARTTLS when it was not offered (cause 2): TLS <failure/>, close the stream and TCP.',
+          },
+          {
+            target: 'closing',
+            actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
+            meta: { rfc: '6120 §4.9.3.12' },
+            description:
+              'An element no state accepts: not-authorized (stanza before auth/bind §4.3.5 §7.1, negotiation element after that step), invalid-namespace (§4.9.3.10) or unsupported-stanza-type (§4.9.3.24).',
+          },
+        ],
+      },
+      states: {
+        negotiating: {
+          meta: { rfc: '6120 §4.3', summary: 'Stream negotiation: from the first header until a resource is bound' },
+          initial: 'awaitingStreamHeader',
+          after: {
+            negotiationTimeout: [
+              {
+                guard: 'inTlsHandshake',
+                target: '#receivingEntity.closed',
+                actions: ['closeSocket', { type: 'recordOutcome', params: outcome('timeout', '6120 §5.4.3.1', 'connection-timeout') }],
+                meta: { rfc: '6120 §5.4.3.1' },
+                description: 'No XML may be sent during the TLS handshake: just close TCP.',
+              },
+              {
+                target: '#receivingEntity.closing',
+                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
+                meta: { rfc: '6120 §4.6.2' },
+                description: 'Negotiation did not complete in time: the peer is not responding (§4.9.3.4).',
+              },
+            ],
+          },
+          states: {
+            awaitingStreamHeader: {
+              meta: { rfc: '6120 §4.2', summary: 'Waiting for the initial stream header (first one or after a restart, §4.3.3)' },
+              on: {
+                HEADER: [
+                  {
+                    guard: 'headerInvalid',
+                    target: '#receivingEntity.closing',
+                    actions: [
+                      'rememberHeader',
+                      {
+                        type: 'streamError',
+                        params: ({ context, event }) => ({ condition: headerError(event.header, context.input.domain) ?? 'bad-format' }),
+                      },
+                    ],
+                    meta: { rfc: '6120 §4.9.1.2' },
+                    description: 'Open our stream anyway, then the error: invalid-namespace, unsupported-version or host-unknown.',
+                  },
+                  {
+                    guard: 'stageTlsRequired',
+                    target: 'tlsNegotiation',
+                    actions: 'openStreamWithFeatures',
+                    meta: { rfc: '6120 §5.4.1' },
+                    description: 'Response header and features with <starttls><required/></starttls> only (§5.3.1).',
+                  },
+                  {
+                    guard: 'stageSasl',
+                    target: 'saslNegotiation',
+                    actions: 'openStreamWithFeatures',
+                    meta: { rfc: '6120 §6.4.1' },
+                    description: 'Response header and features with <mechanisms/> (and a voluntary <starttls/> when TLS is optional).',
+                  },
+                  {
+                    target: 'resourceBinding',
+                    actions: 'openStreamWithFeatures',
+                    meta: { rfc: '6120 §7.4' },
+                    description: 'Restart after SASL: response header and features with <bind/>.',
+                  },
+                ],
+              },
+            },
+            tlsNegotiation: {
+              meta: { rfc: '6120 §5', summary: 'TLS is mandatory-to-negotiate and not on yet (§5.3.1)' },
+              initial: 'featuresSent',
+              states: {
+                featuresSent: {
+                  meta: { rfc: '6120 §5.4.1', summary: 'Features with required STARTTLS sent; waiting for <starttls/>' },
+                  on: {
+                    ELEMENT: [
+                      {
+                        guard: 'isStarttls',
+                        target: 'handshake',
+                        actions: 'proceedWithTls',
+                        meta: { rfc: '6120 §5.4.2.3' },
+                      },
+                      {
+                        guard: 'isAuth',
+                        target: '#receivingEntity.open.negotiating.saslNegotiation.evaluating',
+                        actions: 'evaluateAuth',
+                        meta: { rfc: '6120 §6.5.4' },
+                        description: 'Authentication before the required TLS: answered with encryption-required.',
+                      },
+                      {
+                        guard: 'isSaslOutOfTurn',
+                        target: '#receivingEntity.open.negotiating.saslNegotiation.evaluating',
+                        actions: 'failOutOfTurn',
+                        meta: { rfc: '6120 §6.5.8' },
+                      },
+                      {
+                        guard: 'isAbort',
+                        target: '#receivingEntity.open.negotiating.saslNegotiation.evaluating',
+                        actions: 'failOutOfTurn',
+                        meta: { rfc: '6120 §6.4.4' },
+                      },
+                    ],
+                  },
+                },
+                handshake: {
+                  meta: { rfc: '6120 §5.4.3', summary: '<proceed/> sent; the TLS handshake runs; no XML either way (§5.4.3.1 rule 1)' },
+                  on: {
+                    TLS_ESTABLISHED: {
+                      target: '#receivingEntity.open.negotiating.awaitingStreamHeader',
+                      actions: ['restartStream', assign({ secured: true })],
+                      meta: { rfc: '6120 §5.4.3.3' },
+                      description: 'TLS is on: the stream restarts and the peer sends a new initial header.',
+                    },
+                    TLS_FAILED: {
+                      target: '#receivingEntity.closed',
+                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
+                      meta: { rfc: '6120 §5.4.3.2' },
+                      description: 'Terminate TCP without a closing stream tag.',
+                    },
+                    SHUTDOWN: {
+                      target: '#receivingEntity.closed',
+                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('error-sent', '6120 §5.4.3.1', 'system-shutdown') }],
+                      meta: { rfc: '6120 §5.4.3.1' },
+                      description: 'No XML may be sent until TLS completes: just close TCP.',
+                    },
+                    FAIL: {
+                      target: '#receivingEntity.closed',
+                      actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('error-sent', '6120 §5.4.3.1', event.condition) }],
+                      meta: { rfc: '6120 §5.4.3.1' },
+                      description: 'No XML may be sent until TLS completes: just close TCP.',
+                    },
+                    CLOSE: {
+                      target: '#receivingEntity.closed',
+                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
+                      meta: { rfc: '6120 §5.4.3.1' },
+                      description: 'No XML may be sent until TLS completes: just close TCP.',
+                    },
+                    ELEMENT: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed (command injection).' },
+                    HEADER: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
+                    STREAM_CLOSE: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
+                    PARSE_ERROR: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
+                  },
+                },
+              },
+            },
+            saslNegotiation: {
+              meta: { rfc: '6120 §6', summary: 'SASL authentication (§6.4)' },
+              initial: 'featuresSent',
+              on: {
+                ELEMENT: [
+                  {
+                    guard: 'isAuth',
+                    target: '.evaluating',
+                    actions: 'evaluateAuth',
+                    meta: { rfc: '6120 §6.4.2' },
+                    description: 'Start a handshake; one in progress is discarded.',
+                  },
+                  {
+                    guard: 'isAbort',
+                    target: '.evaluating',
+                    actions: 'failOutOfTurn',
+                    meta: { rfc: '6120 §6.4.4' },
+                    description: 'Abort: answered with <failure><aborted/></failure>.',
+                  },
+                  {
+                    guard: 'isSaslOutOfTurn',
+                    target: '.evaluating',
+                    actions: 'failOutOfTurn',
+                    meta: { rfc: '6120 §6.5.8' },
+                    description: 'A <response/> with no challenge outstanding: malformed-request.',
+                  },
+                ],
+              },
+              states: {
+                featuresSent: {
+                  meta: { rfc: '6120 §6.4.1', summary: 'Mechanisms offered; waiting for <auth/>' },
+                  on: {
+                    ELEMENT: {
+                      guard: and(['isStarttls', 'tlsOffered']),
+                      target: '#receivingEntity.open.negotiating.tlsNegotiation.handshake',
+                      actions: 'proceedWithTls',
+                      meta: { rfc: '6120 §5.4.2.3' },
+                      description: 'Voluntary STARTTLS (TLS optional) accepted.',
+                    },
+                  },
+                },
+                awaitingCredentials: {
+                  meta: { rfc: '6120 §6.3.7', summary: 'Waiting for the account store to return the user\'s stored credentials' },
+                  on: {
+                    CREDENTIALS: {
+                      guard: 'credentialsAwaited',
+                      target: 'evaluating',
+                      actions: 'evaluateCredentials',
+                      meta: { rfc: '6120 §6.4.3' },
+                    },
+                  },
+                },
+                challengeSent: {
+                  meta: { rfc: '6120 §6.4.3', summary: '<challenge/> sent; waiting for <response/>' },
+                  on: {
+                    ELEMENT: {
+                      guard: 'isResponse',
+                      target: 'evaluating',
+                      actions: 'evaluateResponse',
+                      meta: { rfc: '6120 §6.4.3' },
+                    },
+                  },
+                },
+                evaluating: {
+                  meta: { rfc: '6120 §6.4', summary: 'Transient: act on the mechanism\'s last step' },
+                  always: [
+                    {
+                      guard: 'stepIsLookup',
+                      target: 'awaitingCredentials',
+                      actions: 'lookupCredentials',
+                      meta: { rfc: '6120 §6.3.7' },
+                    },
+                    {
+                      guard: 'stepIsChallenge',
+                      target: 'challengeSent',
+                      actions: 'sendChallenge',
+                      meta: { rfc: '6120 §6.4.3' },
+                    },
+                    {
+                      guard: 'stepIsSuccess',
+                      target: '#receivingEntity.open.negotiating.awaitingStreamHeader',
+                      actions: 'sendSuccess',
+                      meta: { rfc: '6120 §6.4.6' },
+                      description: '<success/> (with additional data), then the stream restarts (§6.3.2).',
+                    },
+                    {
+                      guard: 'lastAuthAttempt',
+                      target: '#receivingEntity.closing',
+                      actions: [
+                        'sendSaslFailure',
+                        { type: 'streamError', params: { condition: 'policy-violation', text: 'too many failed authentication attempts', kind: 'auth-failed' } },
+                      ],
+                      meta: { rfc: '6120 §6.4.5' },
+                      description: 'The retry limit is reached: the failure, then a <policy-violation/> stream error.',
+                    },
+                    {
+                      guard: 'stageTlsRequired',
+                      target: '#receivingEntity.open.negotiating.tlsNegotiation.featuresSent',
+                      actions: 'sendSaslFailure',
+                      meta: { rfc: '6120 §6.4.5' },
+                      description: 'Failure while TLS is still required: back to waiting for <starttls/>.',
+                    },
+                    {
+                      target: 'featuresSent',
+                      actions: 'sendSaslFailure',
+                      meta: { rfc: '6120 §6.4.5' },
+                      description: 'Failure; the client may retry (§6.4.5).',
+                    },
+                  ],
+                },
+              },
+            },
+            resourceBinding: {
+              meta: { rfc: '6120 §7', summary: 'Authenticated; a resource must be bound (§7.3.1)' },
+              initial: 'featuresSent',
+              states: {
+                featuresSent: {
+                  meta: { rfc: '6120 §7.4', summary: '<bind/> offered; waiting for the bind IQ' },
+                  on: {
+                    ELEMENT: [
+                      {
+                        guard: and(['isBindRequest', 'bindRequestValid']),
+                        target: 'awaitingResourceStatus',
+                        actions: 'queryResource',
+                        meta: { rfc: '6120 §7.6.1' },
+                        description: 'Server-generated (§7.6) or client-submitted (§7.7) resourcepart: ask the session registry.',
+                      },
+                      {
+                        guard: and(['isBindRequest', 'lastBindAttempt']),
+                        target: '#receivingEntity.closing',
+                        actions: ['sendBindError', { type: 'streamError', params: { condition: 'policy-violation', text: 'too many resource binding attempts' } }],
+                        meta: { rfc: '6120 §7.7.3' },
+                      },
+                      {
+                        guard: 'isBindRequest',
+                        actions: 'sendBindError',
+                        meta: { rfc: '6120 §7.7.2.1' },
+                        description: 'Malformed request or unusable resourcepart: <bad-request/>.',
+                      },
+                    ],
+                  },
+                },
+                awaitingResourceStatus: {
+                  meta: { rfc: '6120 §7.7.2', summary: 'Waiting for the session registry\'s answer about the resourcepart' },
+                  on: {
+                    RESOURCE_STATUS: [
+                      {
+                        guard: 'bindAccepted',
+                        target: '#receivingEntity.open.established',
+                        actions: 'bindResource',
+                        meta: { rfc: '6120 §7.7.1' },
+                        description: 'Bound (override policy: replacing the other session, §7.7.2.2 #3). No restart follows (§7.3.2).',
+                      },
+                      {
+                        guard: 'bindRegenerate',
+                        actions: 'regenerateResource',
+                        meta: { rfc: '6120 §7.7.2.2' },
+                        description: 'In use: a server-generated resourcepart instead (§7.7.2.2 #1, or §7.6 for our own).',
+                      },
+                      {
+                        guard: and(['bindRefused', 'lastBindAttempt']),
+                        target: '#receivingEntity.closing',
+                        actions: ['sendBindError', { type: 'streamError', params: { condition: 'policy-violation', text: 'too many resource binding attempts' } }],
+                        meta: { rfc: '6120 §7.7.3' },
+                      },
+                      {
+                        guard: 'bindRefused',
+                        target: 'featuresSent',
+                        actions: 'sendBindError',
+                        meta: { rfc: '6120 §7.6.2' },
+                        description: 'not-allowed (§7.6.2.2), resource-constraint (§7.6.2.1) or conflict (§7.7.2.2 #2).',
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+        established: {
+          meta: { rfc: '6120 §4.3.5', summary: 'Negotiation complete: stanza exchange, with liveness checks alongside (§4.6)' },
+          type: 'parallel',
+          states: {
+            // Listed first on purpose: when a stanza ends the stream, this region's transition
+            // wins over the liveness region's reset (XState resolves conflicts in document order).
+            stanzas: {
+              meta: { rfc: '6120 §8', summary: 'Stanzas in both directions' },
+              initial: 'exchanging',
+              states: {
+                exchanging: {
+                  meta: { rfc: '6120 §8', summary: 'Client stanzas are stamped and routed; routed stanzas are written' },
+                  on: {
+                    ELEMENT: [
+                      {
+                        guard: 'isStreamError',
+                        target: '#receivingEntity.closed',
+                        actions: 'answerStreamError',
+                        meta: { rfc: '6120 §4.9.1.1' },
+                      },
+                      {
+                        guard: and(['isStanza', 'fromInvalid']),
+                        target: '#receivingEntity.closing',
+                        actions: { type: 'streamError', params: { condition: 'invalid-from' } },
+                        meta: { rfc: '6120 §4.9.3.9' },
+                        description: "'from' is neither the bound full JID nor the account's bare JID.",
+                      },
+                      {
+                        guard: and(['isStanza', 'isPingReply']),
+                        actions: 'consumePingReply',
+                        meta: { rfc: 'XEP-0199 §4.2' },
+                        description: 'The answer to our ping: the stream is alive; not routed.',
+                      },
+                      {
+                        guard: 'isStanza',
+                        actions: 'deliver',
+                        meta: { rfc: '6120 §8.1.2.1' },
+                        description: "Stamp 'from' with the full JID (bare for subscription presence) and route (§10).",
+                      },
+                      {
+                        guard: 'isStarttls',
+                        target: '#receivingEntity.closing',
+                        actions: 'tlsFailure',
+                        meta: { rfc: '6120 §5.4.2.2' },
+                      },
+                      {
+                        target: '#receivingEntity.closing',
+                        actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
+                        meta: { rfc: '6120 §4.9.3.24' },
+                        description: 'A second bind or SASL element: not-authorized; jabber:server stanza: invalid-namespace; else unsupported-stanza-type.',
+                      },
+                    ],
+                    ROUTE_IN: {
+                      actions: 'writeRoutedStanza',
+                      meta: { rfc: '6120 §10' },
+                      description: 'A stanza routed to this connected resource.',
+                    },
+                    REPLACED: {
+                      target: '#receivingEntity.closing',
+                      actions: { type: 'streamError', params: { condition: 'conflict', text: 'replaced by a new session' } },
+                      meta: { rfc: '6120 §4.9.3.3' },
+                      description: 'Another session bound this full JID (§7.7.2.2 #3).',
+                    },
+                  },
+                },
+              },
+            },
+            liveness: {
+              meta: { rfc: '6120 §4.6', summary: 'Silent peers: idle detection and probing' },
+              initial: 'idle',
+              states: {
+                idle: {
+                  meta: { rfc: '6120 §4.6.3', summary: 'Traffic seen recently' },
+                  on: {
+                    ELEMENT: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.3' }, description: 'Traffic restarts the idle timer.' },
+                    KEEPALIVE: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.1' }, description: 'A whitespace keepalive is traffic too.' },
+                  },
+                  after: {
+                    idleTimeout: [
+                      {
+                        guard: 'pingMode',
+                        target: 'pinging',
+                        actions: 'sendPing',
+                        meta: { rfc: 'XEP-0199 §4.2' },
+                        description: 'Verify the stream before concluding the peer is idle (§4.6.3): an XMPP ping.',
+                      },
+                      {
+                        target: 'idle',
+                        reenter: true,
+                        actions: 'sendWhitespace',
+                        meta: { rfc: '6120 §4.6.1' },
+                        description: 'Whitespace keepalive: a dead TCP connection shows up as WRITE_FAILED / SOCKET_CLOSED.',
+                      },
+                    ],
+                  },
+                },
+                pinging: {
+                  meta: { rfc: '6120 §4.6.2', summary: 'Ping sent; waiting for any traffic' },
+                  on: {
+                    ELEMENT: {
+                      target: 'idle',
+                      meta: { rfc: '6120 §4.6.2' },
+                      description:
+                        'Any element proves the peer reads and writes the stream (a client that sends stanzas is not silent), not only the ping reply.',
+                    },
+                    KEEPALIVE: { target: 'idle', meta: { rfc: '6120 §4.6.2' } },
+                  },
+                  after: {
+                    pingTimeout: {
+                      target: '#receivingEntity.closing',
+                      actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
+                      meta: { rfc: '6120 §4.6.2' },
+                      description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    closing: {
+      meta: { rfc: '6120 §4.4', summary: 'Our closing tag is sent; waiting for the peer\'s (rule 1), sending nothing more (rule 2)' },
+      on: {
+        STREAM_CLOSE: {
+          target: 'closed',
+          actions: 'closeSocket',
+          meta: { rfc: '6120 §4.4' },
+          description: 'Step 4: the reciprocal closing tag arrived; terminate TCP.',
+        },
+        SOCKET_CLOSED: { target: 'closed', meta: { rfc: '6120 §4.4' }, description: 'The peer closed TCP.' },
+        WRITE_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §4.6.1' } },
+        TLS_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §5.4.3.2' } },
+        ELEMENT: {
+          guard: and(['gracefullyClosingBound', 'isStanza', not('fromInvalid')]),
+          actions: 'deliver',
+          meta: { rfc: '6120 §4.4' },
+          description:
+            'Rule 2: keep processing what the peer still sends after our graceful close (never answering). After a stream error nothing more is processed (§4.9.3.12).',
+        },
+      },
+      after: {
+        closeTimeout: {
+          target: 'closed',
+          actions: 'closeSocket',
+          meta: { rfc: '6120 §4.4' },
+          description: 'Rule 3: no closing tag within a reasonable time; terminate TCP anyway.',
+        },
+      },
+    },
+    closed: {
+      meta: { rfc: '6120 §4.4', summary: 'The stream and the TCP connection are gone' },
+      type: 'final',
+      entry: 'emitEnded',
+    },
+  },
+  output: ({ context }) => context.outcome ?? outcome('transport', '6120 §4.6.1'),
+});
