@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadMachines, type LoadedMachine } from './machines.js';
+import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from './machines.js';
 import { toMermaid, type MermaidOptions } from './mermaid.js';
 import { describeMachine, type MachineModel } from './model.js';
 import { renderPage, type PageMachine } from './page.js';
@@ -53,7 +53,7 @@ export interface DiagramSource extends DiagramSpec {
 
 export function diagramSources(machines: readonly LoadedMachine[]): DiagramSource[] {
   return machines.flatMap((m) => {
-    const model = describeMachine(m.machine);
+    const model = describeMachine(m.machine, DESCRIBE_OPTIONS);
     return diagramSpecs(m, model).map((spec) => ({
       ...spec,
       machine: m.name,
@@ -126,7 +126,7 @@ async function generatePage(args: { machines: readonly LoadedMachine[]; diagrams
       const svg = existsSync(svgPath) ? await readFile(svgPath, 'utf8') : undefined;
       diagrams.push({ title: d.title, href: relative(dirname(pageFile), svgPath).split('\\').join('/'), mermaid: d.mermaid, ...(svg !== undefined && { svg }) });
     }
-    pageMachines.push({ name: m.name, title: m.title, role: m.role, model: describeMachine(m.machine), diagrams });
+    pageMachines.push({ name: m.name, title: m.title, role: m.role, model: describeMachine(m.machine, DESCRIBE_OPTIONS), diagrams });
   }
   const conformance = collectConformance({ root: PROJECT_ROOT, machines: args.machines });
   await writeFile(pageFile, renderPage(pageMachines, conformance));

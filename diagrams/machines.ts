@@ -4,6 +4,11 @@
  * --help`) load nothing until asked.
  */
 import type { AnyStateMachine } from 'xstate';
+import { DEFAULT_TIMEOUTS } from '../machines/policy.js';
+import type { DescribeOptions } from './model.js';
+
+/** How documented machines are described: named delays show their default from machines/policy.ts. */
+export const DESCRIBE_OPTIONS: DescribeOptions = { timeouts: { ...DEFAULT_TIMEOUTS } };
 
 /** Which end of the stream a machine plays: RFC 6120 roles C (client) and S (server) in §15. */
 export type Role = 'client' | 'server';

@@ -33,6 +33,8 @@ export interface TransitionInfo {
   readonly kind: TransitionKind;
   /** Named delay or number of milliseconds, for `after` transitions. */
   readonly delay?: string | number;
+  /** The delay in milliseconds: as written, or a named delay's default value (see DescribeOptions). */
+  readonly delayMs?: number;
   readonly guard?: string;
   /** Target state paths; empty for a targetless transition (the state is not left). */
   readonly targets: readonly string[];
@@ -53,21 +55,63 @@ export interface MachineModel {
   readonly transitions: readonly TransitionInfo[];
 }
 
-export function describeMachine(machine: AnyStateMachine): MachineModel {
+export function describeMachine(machine: AnyStateMachine, opts: DescribeOptions = {}): MachineModel {
+  return describeWithDefinitions(machine, opts).model;
+}
+
+export interface DescribeOptions {
+  /**
+   * Default timeouts (machines/policy.ts DEFAULT_TIMEOUTS): a named delay whose implementation
+   * reads `…timeouts.<key>` from context is shown with the default value it resolves to.
+   */
+  readonly timeouts?: Readonly<Record<string, number>>;
+}
+
+/** The model and, index for index, XState's own transition definitions (what an inspector reports as taken). */
+export function describeWithDefinitions(machine: AnyStateMachine, opts: DescribeOptions = {}): { model: MachineModel; definitions: readonly object[] } {
   const states: StateInfo[] = [];
   const transitions: TransitionInfo[] = [];
+  const definitions: object[] = [];
+  const delays = (machine.implementations as { delays?: Record<string, unknown> }).delays ?? {};
+  const resolve = (delay: string | number | undefined): number | undefined => resolveDelay(delay, delays, opts.timeouts);
+  const add = (node: AnyStateNode): void => {
+    for (const [t, def] of describeTransitions(node, resolve)) {
+      transitions.push(t);
+      definitions.push(def);
+    }
+  };
   const walk = (node: AnyStateNode): void => {
     for (const child of Object.values(node.states) as AnyStateNode[]) {
       states.push(describeState(child));
-      transitions.push(...describeTransitions(child));
+      add(child);
       walk(child);
     }
   };
-  transitions.push(...describeTransitions(machine.root));
+  add(machine.root);
   walk(machine.root);
   const meta = metaOf(machine.root.meta);
   const initial = machine.root.type === 'compound' ? machine.root.initial.target[0] : undefined;
-  return { id: machine.id, ...meta, ...(initial && { initial: pathOf(initial) }), states, transitions };
+  return { model: { id: machine.id, ...meta, ...(initial && { initial: pathOf(initial) }), states, transitions }, definitions };
+}
+
+/**
+ * A delay's value in milliseconds: a number as written, a named delay implemented as a
+ * number, or one implemented as a function of context that reads `timeouts.<key>`, called
+ * with a probe context whose every `timeouts` is the given defaults. Undefined otherwise.
+ */
+function resolveDelay(delay: string | number | undefined, delays: Record<string, unknown>, timeouts: Readonly<Record<string, number>> | undefined): number | undefined {
+  if (typeof delay === 'number') return delay;
+  if (delay === undefined) return undefined;
+  const impl = delays[delay];
+  if (typeof impl === 'number') return impl;
+  if (typeof impl !== 'function' || timeouts === undefined) return undefined;
+  const probe: object = new Proxy({}, { get: (_, key) => (key === 'timeouts' ? timeouts : key === Symbol.toPrimitive ? () => NaN : probe) });
+  try {
+    const value: unknown = (impl as (args: unknown) => unknown)({ context: probe, event: { type: '' } });
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function pathOf(node: AnyStateNode): string {
@@ -104,24 +148,27 @@ interface RawTransition {
   readonly delay?: string | number;
 }
 
-function describeTransitions(node: AnyStateNode): TransitionInfo[] {
-  const out: TransitionInfo[] = [];
+function describeTransitions(node: AnyStateNode, resolve: (delay: string | number | undefined) => number | undefined): [TransitionInfo, object][] {
+  const out: [TransitionInfo, object][] = [];
   const add = (eventType: string, t: RawTransition): void => {
-    const { event, kind } = eventLabel(eventType, t.delay);
+    const delayMs = eventType.startsWith('xstate.after.') ? resolve(t.delay) : undefined;
+    const { event, kind } = eventLabel(eventType, t.delay, delayMs);
     const guard = t.guard === undefined ? undefined : formatGuard(t.guard);
     const rfc = metaOf(t.meta).rfc;
-    out.push({
+    const info: TransitionInfo = {
       source: pathOf(node),
       eventType,
       event,
       kind,
       ...(t.delay !== undefined && { delay: t.delay }),
+      ...(delayMs !== undefined && { delayMs }),
       ...(guard !== undefined && { guard }),
       targets: (t.target ?? []).map(pathOf),
       reenter: t.reenter ?? false,
       ...(rfc !== undefined && { rfc }),
       actions: (t.actions ?? []).map(formatAction),
-    });
+    };
+    out.push([info, t]);
   };
   // Map order is config order: `on` first, then onDone, invoke, after (XState's formatTransitions).
   for (const [eventType, list] of node.transitions) for (const t of list as RawTransition[]) add(eventType, t);
@@ -129,11 +176,13 @@ function describeTransitions(node: AnyStateNode): TransitionInfo[] {
   return out;
 }
 
-function eventLabel(eventType: string, delay: string | number | undefined): { event: string; kind: TransitionKind } {
+/** 'after 5000 ms', 'after idleTimeout = 300000 ms' (named delay with its default), 'after closeWait' (unknown value). */
+function eventLabel(eventType: string, delay: string | number | undefined, delayMs: number | undefined): { event: string; kind: TransitionKind } {
   if (eventType === '') return { event: 'always', kind: 'always' };
   if (eventType.startsWith('xstate.after.')) {
-    const shown = typeof delay === 'number' ? `${delay}ms` : (delay ?? '?');
-    return { event: `after ${shown}`, kind: 'after' };
+    if (typeof delay === 'number') return { event: `after ${delay} ms`, kind: 'after' };
+    const name = delay ?? '?';
+    return { event: delayMs !== undefined ? `after ${name} = ${delayMs} ms` : `after ${name}`, kind: 'after' };
   }
   if (eventType.startsWith('xstate.done.state.')) return { event: 'done', kind: 'done' };
   for (const [prefix, word] of [

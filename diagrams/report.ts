@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conditionRows, parseFeatureTable, type ConformanceRow, type RowKind } from './conformance.js';
 import { scanRuntime, scanTests, type RuntimeRef, type TestRef } from './coverage.js';
-import type { LoadedMachine, Role } from './machines.js';
+import { DESCRIBE_OPTIONS, type LoadedMachine, type Role } from './machines.js';
 import { edgeLabel } from './mermaid.js';
 import { describeMachine, type MachineModel, type TransitionInfo } from './model.js';
 import { compareSections, rfc6120Sections, within } from './sections.js';
@@ -63,7 +63,7 @@ export function defaultChecklistPath(root: string): string {
 
 export function collectConformance(src: ConformanceSources): ConformanceData {
   const checklist = readFileSync(src.checklist ?? defaultChecklistPath(src.root), 'utf8');
-  const machines = src.machines.map((m) => ({ name: m.name, role: m.role, model: describeMachine(m.machine) }));
+  const machines = src.machines.map((m) => ({ name: m.name, role: m.role, model: describeMachine(m.machine, DESCRIBE_OPTIONS) }));
   return buildConformance(parseFeatureTable(checklist).concat(conditionRows()), machines, scanTests(src.root), scanRuntime(src.root));
 }
 

@@ -130,8 +130,8 @@ export interface AuthenticatedCommand { readonly type: 'authenticated'; readonly
 
 /** Why a stream ended; the machine's final state carries the same value in context. */
 export interface StreamOutcome {
-  /** 'closed': §4.4 handshake; 'error-sent'/'error-received': §4.9; 'transport': socket gone (§4.6.1); 'timeout': §4.6 */
-  readonly kind: 'closed' | 'error-sent' | 'error-received' | 'transport' | 'timeout' | 'tls-failed' | 'auth-failed';
+  /** 'closed': §4.4 handshake; 'error-sent'/'error-received': §4.9; 'transport': socket gone (§4.6.1); 'timeout': §4.6; 'bind-failed': §7.6.2 / §7.7.2 (client) */
+  readonly kind: 'closed' | 'error-sent' | 'error-received' | 'transport' | 'timeout' | 'tls-failed' | 'auth-failed' | 'bind-failed';
   readonly condition?: string;
   readonly text?: string;
   /** RFC section that ended it, for reports. */

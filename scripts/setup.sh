@@ -9,6 +9,7 @@ command -v prosody >/dev/null || need+=(prosody)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need+=(python3-slixmpp)
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
+command -v tmux >/dev/null || need+=(tmux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need[*]} (run as root or install them with apt-get)" >&2
@@ -20,3 +21,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 export PUPPETEER_SKIP_DOWNLOAD=1
 npm install --no-audit --no-fund
+# Fail loudly when a peer is still missing: a skipped interop test would be a hidden failure.
+missing=()
+command -v prosody >/dev/null || missing+=(prosody)
+/usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v tmux >/dev/null || missing+=(tmux)
+[ -d node_modules/@xmpp/client ] || missing+=(@xmpp/client)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: FAILED, still missing: ${missing[*]}" >&2
+  exit 1
+fi
+echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody python3-slixmpp chromium tmux)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"

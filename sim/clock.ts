@@ -2,21 +2,22 @@
  * The simulator's virtual clock. It implements XState's `Clock` (so machine delays run
  * on it) and schedules link deliveries too, so one ordered timeline drives everything.
  * Ties are broken by scheduling order: a run is a pure function of its seed.
+ * Timers sit in a binary heap ordered by (time, scheduling order); a cleared timer is
+ * dropped lazily when it reaches the top.
  */
 import type { Clock } from '../runtime/session/driver.js';
 
 interface Timer {
   readonly id: number;
   readonly at: number;
-  readonly seq: number;
   readonly fn: () => void;
 }
 
 export class VirtualClock implements Clock {
   private time = 0;
-  private seq = 0;
   private nextId = 1;
-  private readonly timers = new Map<number, Timer>();
+  private readonly heap: Timer[] = [];
+  private readonly live = new Set<number>();
 
   now(): number {
     return this.time;
@@ -24,27 +25,26 @@ export class VirtualClock implements Clock {
 
   setTimeout(fn: (...args: unknown[]) => void, ms: number): number {
     const id = this.nextId++;
-    this.timers.set(id, { id, at: this.time + Math.max(0, ms), seq: this.seq++, fn });
+    this.live.add(id);
+    this.push({ id, at: this.time + Math.max(0, ms), fn });
     return id;
   }
 
   clearTimeout(id: unknown): void {
-    this.timers.delete(id as number);
+    this.live.delete(id as number);
   }
 
   /** Timers still pending (a finished run must leave none behind: no leaked timers). */
   get pending(): number {
-    return this.timers.size;
+    return this.live.size;
   }
 
   /** Run the earliest timer, advancing time to it. False when nothing is scheduled. */
   step(): boolean {
-    let first: Timer | undefined;
-    for (const t of this.timers.values()) {
-      if (!first || t.at < first.at || (t.at === first.at && t.seq < first.seq)) first = t;
-    }
+    const first = this.peek();
     if (!first) return false;
-    this.timers.delete(first.id);
+    this.pop();
+    this.live.delete(first.id);
     this.time = first.at;
     first.fn();
     return true;
@@ -59,13 +59,55 @@ export class VirtualClock implements Clock {
       this.step();
       steps++;
     }
-    if (until !== Number.POSITIVE_INFINITY && this.time < until && (this.nextAt() ?? Infinity) > until) this.time = until;
+    // Time moves to `until` only while something is still scheduled beyond it; an idle
+    // world stops at its last event, so the end time of a run means something.
+    const next = this.nextAt();
+    if (until !== Number.POSITIVE_INFINITY && this.time < until && next !== undefined && next > until) this.time = until;
     return steps;
   }
 
   nextAt(): number | undefined {
-    let at: number | undefined;
-    for (const t of this.timers.values()) if (at === undefined || t.at < at) at = t.at;
-    return at;
+    return this.peek()?.at;
+  }
+
+  /** The earliest live timer, discarding cleared ones on the way. */
+  private peek(): Timer | undefined {
+    while (this.heap.length > 0 && !this.live.has(this.heap[0]!.id)) this.pop();
+    return this.heap[0];
+  }
+
+  // Ids grow with scheduling order, so (at, id) orders ties by scheduling order.
+  private less(a: Timer, b: Timer): boolean {
+    return a.at < b.at || (a.at === b.at && a.id < b.id);
+  }
+
+  private push(t: Timer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
   }
 }

@@ -83,6 +83,8 @@ export class LinkEnd implements Transport {
   private gone = false;
   private lastDeliveryAt = 0;
   private written = 0;
+  /** A write failed (simulated fault) at this end. */
+  writeFailedReported = false;
   /** Bytes written toward this end that it has not read (while `reading` is false). */
   private unread: Uint8Array[] = [];
   private unreadBytes = 0;
@@ -92,17 +94,29 @@ export class LinkEnd implements Transport {
     readonly name: 'a' | 'b',
   ) {}
 
+  /** This end can still write: not closed, not gone, not cut. */
+  get isOpen(): boolean {
+    return !this.gone && !this.closing && !this.link.cut;
+  }
+
   attach(sink: LinkSink): void {
     this.sink = sink;
   }
 
   write(text: string): void {
+    this.writeBytes(Buffer.from(text, 'utf8'), text);
+  }
+
+  /** Raw bytes (a misbehaving peer may send invalid UTF-8, §4.9.3.22 unsupported-encoding). */
+  writeBytes(bytes: Uint8Array, text = Buffer.from(bytes).toString('utf8')): void {
     if (this.gone || this.closing || this.link.cut) return;
-    const bytes = Buffer.from(text, 'utf8');
     const { faults } = this.link;
     this.written += bytes.length;
     if (faults.writeFailAfter?.end === this.name && this.written > faults.writeFailAfter.bytes) {
-      this.schedule(0, () => this.sink?.writeFailed('write failed (simulated)'));
+      if (!this.writeFailedReported) {
+        this.writeFailedReported = true;
+        this.schedule(0, () => this.sink?.writeFailed('write failed (simulated)'));
+      }
       return;
     }
     if (this.link.recordSegments) this.link.segments.push({ from: this.name, at: this.link.clock.now(), text, encrypted: this.encrypted });
@@ -136,10 +150,16 @@ export class LinkEnd implements Transport {
     }
   }
 
+  /** Virtual time at which this end asked to close (undefined: it never did). */
+  closeCalledAt: number | undefined;
+  /** Virtual time at which this end learnt the connection is gone. */
+  goneAt: number | undefined;
+
   /** Our side closes: after what is in flight, the peer sees the connection end, then we do. */
   close(): void {
     if (this.closing || this.gone) return;
     this.closing = true;
+    this.closeCalledAt = this.link.clock.now();
     const peer = this.link.other(this);
     this.deliver(() => {
       peer.terminate('peer closed');
@@ -160,6 +180,7 @@ export class LinkEnd implements Transport {
   terminate(reason: string): void {
     if (this.gone) return;
     this.gone = true;
+    this.goneAt = this.link.clock.now();
     this.sink?.closed(reason);
   }
 

@@ -119,6 +119,16 @@ export class SocketTransport implements Transport {
     this.socket.once('close', () => clearTimeout(linger));
   }
 
+  /** Stop reading (a host's traffic shaping); TCP flow control then slows the peer down. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Read again after `pause()`. */
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Abort without a closing handshake (used by servers on shutdown timeouts). */
   destroy(): void {
     this.ended = true;

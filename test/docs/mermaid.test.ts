@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toMermaid } from '../../diagrams/mermaid.js';
+import { DESCRIBE_OPTIONS } from '../../diagrams/machines.js';
 import { describeMachine } from '../../diagrams/model.js';
+import { DEFAULT_TIMEOUTS } from '../../machines/policy.js';
+import { receivingEntityMachine } from '../../machines/receiving/index.js';
 import { renderSvg } from '../../diagrams/render.js';
 import { fixtureMachine } from './fixture-machine.js';
 
@@ -51,12 +54,13 @@ describe('describeMachine', () => {
   it('describes events, delays, guards, targets and actions of each transition', () => {
     const t = model.transitions;
     expect(t.find((x) => x.source === 'connecting' && x.kind === 'after')).toMatchObject({
-      event: 'after idleTimeout',
+      event: 'after idleTimeout = 30000 ms',
       delay: 'idleTimeout',
+      delayMs: 30_000,
       targets: ['closed'],
       rfc: '6120 §4.6.3',
     });
-    expect(t.find((x) => x.source === 'open.traffic.probing' && x.kind === 'after')).toMatchObject({ event: 'after 5000ms', delay: 5000 });
+    expect(t.find((x) => x.source === 'open.traffic.probing' && x.kind === 'after')).toMatchObject({ event: 'after 5000 ms', delay: 5000, delayMs: 5000 });
     expect(t.find((x) => x.source === 'negotiating' && x.kind === 'done')).toMatchObject({ event: 'done', targets: ['open'] });
     expect(t.find((x) => x.source === 'closing' && x.kind === 'always')).toMatchObject({ event: 'always', guard: 'tooManyAttempts' });
     const sasl = t.filter((x) => x.source === 'negotiating.sasl');
@@ -96,10 +100,21 @@ describe('toMermaid', () => {
     expect(block(full, 's_negotiating')).toContain('    s_negotiating__done --> [*]');
   });
 
-  it('labels delayed transitions with the delay name, or milliseconds when it is a number', () => {
-    expect(full).toContain('s_open__traffic__idle_wait --> s_open__traffic__probing : after idleTimeout (§4.6.3)');
+  it('labels delayed transitions with the delay name and its value, or milliseconds when it is a number', () => {
+    expect(full).toContain('s_open__traffic__idle_wait --> s_open__traffic__probing : after idleTimeout = 30000 ms (§4.6.3)');
+    // closeWait depends on context (attempts), so it has no single value to show.
     expect(full).toContain('s_closing --> s_closed : after closeWait (§4.4)');
-    expect(full).toContain('s_open__traffic__probing --> s_closed : after 5000ms (XEP-0199 §4.2)');
+    expect(full).toContain('s_open__traffic__probing --> s_closed : after 5000 ms (XEP-0199 §4.2)');
+  });
+
+  it('shows the default of a named delay read from the policy timeouts (machines/policy.ts DEFAULT_TIMEOUTS)', () => {
+    const model = describeMachine(receivingEntityMachine, DESCRIBE_OPTIONS);
+    const after = model.transitions.filter((t) => t.kind === 'after').map((t) => `${t.source}: ${t.event}`);
+    expect(after).toContain(`open.negotiating: after negotiationTimeout = ${DEFAULT_TIMEOUTS.negotiation} ms`);
+    expect(after).toContain(`open.established.liveness.idle: after idleTimeout = ${DEFAULT_TIMEOUTS.idle} ms`);
+    expect(after).toContain(`open.established.liveness.pinging: after pingTimeout = ${DEFAULT_TIMEOUTS.pingResponse} ms`);
+    expect(after).toContain(`closing: after closeTimeout = ${DEFAULT_TIMEOUTS.closeWait} ms`);
+    expect(toMermaid(model)).toContain(`after negotiationTimeout = ${DEFAULT_TIMEOUTS.negotiation} ms [inTlsHandshake] (§5.4.3.1)`);
   });
 
   it('shows plain, negated and composed guards, always and done', () => {
@@ -146,7 +161,7 @@ describe('toMermaid', () => {
     const overview = toMermaid(fixtureMachine, { depth: 1 });
     expect(overview).not.toContain('{');
     expect(overview).toContain('s_negotiating --> s_closed : ELEMENT [!tlsRequired] (§5.4.2.2)');
-    expect(overview).toContain('s_open --> s_closed : after 5000ms (XEP-0199 §4.2)');
+    expect(overview).toContain('s_open --> s_closed : after 5000 ms (XEP-0199 §4.2)');
     expect(overview).not.toMatch(/s_negotiating --> s_negotiating /);
     expect(overview).not.toContain('s_negotiating__');
   });
@@ -174,7 +189,7 @@ describe('toMermaid', () => {
     await renderSvg(join(dir, 'fixture.mmd'), join(dir, 'fixture.svg'), { svgId: 'fixture' });
     const svg = readFileSync(join(dir, 'fixture.svg'), 'utf8');
     expect(svg).toMatch(/^<svg id="fixture"/);
-    for (const text of ['idle-wait', 'probing', 'after idleTimeout (§4.6.3)', 'ELEMENT [tooManyAttempts &amp;&amp; !elementOk] (§6.4.5)']) {
+    for (const text of ['idle-wait', 'probing', 'after idleTimeout = 30000 ms (§4.6.3)', 'ELEMENT [tooManyAttempts &amp;&amp; !elementOk] (§6.4.5)']) {
       expect(svg).toContain(text);
     }
   });

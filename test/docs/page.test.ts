@@ -11,7 +11,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFeatureTable } from '../../diagrams/conformance.js';
 import { PAGE_FILE, PROJECT_ROOT } from '../../diagrams/generate.js';
-import { loadMachines, type LoadedMachine } from '../../diagrams/machines.js';
+import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from '../../diagrams/machines.js';
 import { describeMachine } from '../../diagrams/model.js';
 import { CHROMIUM } from '../../diagrams/render.js';
 import { defaultChecklistPath } from '../../diagrams/report.js';
@@ -72,7 +72,7 @@ describe('docs/index.html in chromium', () => {
     for (const m of machines) {
       const section = page.locator(`section[data-machine="${m.name}"]`);
       const fullDiagram = (await section.locator('figure.diagram svg').first().textContent()) ?? '';
-      for (const s of describeMachine(m.machine).states) {
+      for (const s of describeMachine(m.machine, DESCRIBE_OPTIONS).states) {
         await expect(section.locator(`.state[data-state="${s.path}"] .state-name`).textContent()).resolves.toBe(s.path);
         expect(fullDiagram, `${m.name}: ${s.path} not drawn`).toContain(s.key);
       }

@@ -1,0 +1,21 @@
+/**
+ * xmpp-statekit: a formal, executable model of XMPP Core (RFC 6120).
+ *
+ * The package entry: the pure machines and their contract, the XML stream layer, and the
+ * runtime (server; the client is added by runtime/client).
+ */
+// The sans-IO contract and the pure pieces.
+export type * from './machines/protocol.js';
+export { DEFAULT_CLIENT_POLICY, DEFAULT_SERVER_POLICY, DEFAULT_TIMEOUTS } from './machines/policy.js';
+export * from './machines/xml.js';
+export * from './machines/jid.js';
+export * from './machines/conditions.js';
+export { NS } from './machines/ns.js';
+export { receivingEntityMachine } from './machines/receiving/index.js';
+// The XML stream layer (RFC 6120 §4, §11).
+export * from './runtime/xml/index.js';
+// The runtime.
+export { SessionDriver, type Clock, type SessionDriverOptions, type Transport, type TransitionTrace } from './runtime/session/driver.js';
+export { SocketTransport, type SocketTransportOptions, type TlsRole } from './runtime/net/socket-transport.js';
+export { openAccountStore, type AccountStore } from './runtime/store/accounts.js';
+export * from './runtime/server/index.js';

@@ -1,0 +1,87 @@
+/**
+ * `xmppkit serve`: run the XMPP server until SIGTERM/SIGINT, which send `<system-shutdown/>`
+ * (RFC 6120 §4.9.3.20) to every stream, close them cleanly and exit 0.
+ */
+import { parseArgs } from 'node:util';
+
+export const help =
+  'serve [--domain localhost] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the server';
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        domain: { type: 'string' },
+        port: { type: 'string', default: '5222' },
+        host: { type: 'string', default: '127.0.0.1' },
+        data: { type: 'string', default: './data' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    process.stderr.write(`xmppkit serve: ${e instanceof Error ? e.message : String(e)}\nusage: xmppkit ${help}\n`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    process.stdout.write(`usage: xmppkit ${help}\n`);
+    return 0;
+  }
+  const { createServer, isLogLevel, LOG_LEVELS } = await import('../../server/index.js');
+  const port = Number(values.port);
+  const logLevel = values['log-level'];
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be 0..65535, not ${values.port}`);
+  if (!isLogLevel(logLevel)) return usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if ((values.cert === undefined) !== (values.key === undefined)) return usageError('give both --cert and --key, or neither');
+
+  let server;
+  try {
+    server = createServer({
+      ...(values.domain !== undefined ? { domain: values.domain } : {}),
+      port,
+      host: values.host,
+      dataDir: values.data,
+      ...(values.cert !== undefined && values.key !== undefined ? { cert: values.cert, key: values.key } : {}),
+      logLevel,
+    });
+  } catch (e) {
+    process.stderr.write(`xmppkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  let address;
+  try {
+    address = await server.listen();
+  } catch (e) {
+    process.stderr.write(`xmppkit serve: cannot listen on ${values.host}:${port}: ${e instanceof Error ? e.message : String(e)}\n`);
+    await server.close();
+    return 1;
+  }
+  const users = server.accounts.list().length;
+  process.stdout.write(
+    [
+      `xmppkit: XMPP server for '${server.domain}' listening on ${address.host}:${address.port} (STARTTLS required, data in ${server.dataDir})`,
+      `xmppkit: ${users} account${users === 1 ? '' : 's'}; add one with: npx xmppkit adduser alice@${server.domain} PASSWORD${values.data !== './data' ? ` --data ${values.data}` : ''}`,
+      `xmppkit: the certificate is self-signed unless --cert was given: clients need --insecure or to pin ${server.dataDir}/tls/cert.pem`,
+      '',
+    ].join('\n'),
+  );
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  process.stdout.write(`xmppkit: ${signal}: shutting down\n`);
+  await server.close();
+  return 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`xmppkit serve: ${message}\nusage: xmppkit ${help}\n`);
+  return 2;
+}

@@ -1,0 +1,73 @@
+/**
+ * The server's data directory: created on first run with everything a fresh machine needs.
+ *
+ *   DIR/server.json      {"domain": ...}: the domain this directory serves. Accounts are
+ *                        stored by localpart only, so a directory belongs to one domain and
+ *                        serving it under another is refused (it would silently move accounts).
+ *   DIR/accounts.sqlite  the account store (SCRAM keys only, runtime/store/accounts.ts)
+ *   DIR/tls/cert.pem, key.pem
+ *                        a self-signed certificate for the domain with DNS-ID, SRV-IDs
+ *                        (_xmpp-client / _xmpp-server) and XmppAddr (RFC 6120 §13.7.1.2),
+ *                        made on first run unless the operator supplies one.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseJid } from '../../machines/jid.js';
+import { openAccountStore, type AccountStore } from '../store/accounts.js';
+import { loadOrCreateCertificate, type CertificateBundle } from '../tls/index.js';
+
+export const DEFAULT_DOMAIN = 'localhost';
+
+export interface DataDirInfo {
+  readonly dir: string;
+  readonly domain: string;
+  readonly created: boolean;
+}
+
+export function serverJsonPath(dir: string): string {
+  return join(dir, 'server.json');
+}
+
+/** The domain recorded in `dir`, if the directory was initialized. */
+export function recordedDomain(dir: string): string | undefined {
+  const file = serverJsonPath(dir);
+  if (!existsSync(file)) return undefined;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { domain?: unknown };
+  if (typeof parsed.domain !== 'string') throw new Error(`${file}: no "domain" string`);
+  return parsed.domain;
+}
+
+/** A domainpart as RFC 7622 §3.2 prepares it, or undefined. */
+export function prepareDomain(domain: string): string | undefined {
+  const jid = parseJid(domain);
+  return jid && jid.local === undefined && jid.resource === undefined ? jid.domain : undefined;
+}
+
+/**
+ * Make sure `dir` exists and serves `domain` (undefined: whatever it records, else the default).
+ * Throws a readable error when it records another domain.
+ */
+export function initDataDir(dir: string, domain?: string): DataDirInfo {
+  const recorded = recordedDomain(dir);
+  const wanted = domain === undefined ? undefined : prepareDomain(domain);
+  if (domain !== undefined && wanted === undefined) throw new Error(`not a valid domain: ${JSON.stringify(domain)}`);
+  if (recorded !== undefined) {
+    if (wanted !== undefined && wanted !== recorded) {
+      throw new Error(`data directory ${dir} serves the domain '${recorded}', not '${wanted}' (choose another --data directory)`);
+    }
+    return { dir, domain: recorded, created: false };
+  }
+  const chosen = wanted ?? DEFAULT_DOMAIN;
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(serverJsonPath(dir), `${JSON.stringify({ domain: chosen }, null, 2)}\n`);
+  return { dir, domain: chosen, created: true };
+}
+
+export function openStoreIn(dir: string): AccountStore {
+  return openAccountStore({ file: join(dir, 'accounts.sqlite') });
+}
+
+/** The certificate in DIR/tls (made on first run). */
+export function certificateIn(dir: string, domain: string): CertificateBundle {
+  return loadOrCreateCertificate(join(dir, 'tls'), domain);
+}

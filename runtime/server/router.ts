@@ -1,0 +1,203 @@
+/**
+ * Stanza routing for the local domain, RFC 6120 §10 (with the error rules of §8.3).
+ *
+ * Pure: a stanza whose 'from' the stream machine already stamped (§8.1.2.1) goes in, the
+ * list of deliveries comes out. What the router needs to know about accounts and sessions
+ * comes through `RouterView`; it never touches sockets, so it is unit-tested without any.
+ * Deliveries are returned in the order they must be written, and the host performs them
+ * synchronously while it handles the sender's stanza, which gives §10.1 in-order delivery:
+ * stanzas from one input stream reach each recipient in the order they were received,
+ * whether addressed to the bare or to the full JID.
+ *
+ * Choices where §10 leaves one (each cited where it is made):
+ * - no such user and "user exists, nothing connected" answer alike: `<service-unavailable/>`
+ *   for messages and IQs, presence dropped (§10.5.3.1 option b, §10.5.3.2 option b), so a
+ *   message cannot tell an absent account from an offline one (§10.2 point 2, §13.11);
+ * - a full JID that is not connected is handled like the bare JID for messages (§10.5.4),
+ *   presence to it is dropped, an IQ to it gets `<service-unavailable/>` — identical for
+ *   existing and absent accounts, so no presence leak (§10.2 point 3, §13.10.2);
+ * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
+ *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
+ * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
+ *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
+ *   `<service-unavailable/>`, the same answer an absent account gives, because with no
+ *   roster (RFC 6121 is out of scope) nobody else is entitled to learn that it exists (§10.2).
+ */
+import { stanzaErrorReply, type StanzaErrorCondition } from '../../machines/conditions.js';
+import { bare, formatJid, parseJid, type Jid } from '../../machines/jid.js';
+import { NS } from '../../machines/ns.js';
+import { attr, child, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
+
+/** What the router may ask about the server's state. */
+export interface RouterView {
+  /** The FQDN this server is authoritative for (§10.5). */
+  readonly domain: string;
+  /** §10.5.3.1: is there a local account with this (prepared) localpart? */
+  accountExists(localpart: string): boolean;
+  /** Full JIDs of the account's connected (bound) resources, in bind order. */
+  resources(bareJid: string): readonly string[];
+  /** §10.5.3.2: has this connected resource sent initial presence (a "presence session")? */
+  hasPresenceSession(fullJid: string): boolean;
+}
+
+/** Write `stanza` to the session bound to the full JID `to`. */
+export interface Delivery {
+  readonly to: string;
+  readonly stanza: XmlElement;
+}
+
+/** XEP-0030 identity and features this server announces (§10.5.1: the server handles stanzas to its domain). */
+export const SERVER_FEATURES = [NS.DISCO_INFO, NS.PING] as const;
+
+/** §8.2.3: the IQ types. */
+const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
+
+/**
+ * Route one stanza from a bound client. `stanza.attrs.from` is the sender's full JID
+ * (stamped by the machine, §8.1.2.1), or its bare JID for subscription presence.
+ */
+export function route(stanza: XmlElement, view: RouterView): Delivery[] {
+  const sender = parseJid(attr(stanza, 'from') ?? '');
+  if (sender === undefined) return []; // cannot happen after stamping; nothing to answer to
+  const senderFull = formatJid(sender);
+  const senderBare = formatJid(bare(sender));
+  const r = new Routing(stanza, senderFull, view);
+
+  // §8.2.3: an IQ of no known type cannot be processed; a get/set that is not exactly one payload is malformed.
+  if (stanza.name === 'iq') {
+    const type = attr(stanza, 'type');
+    if (type === undefined || !IQ_TYPES.has(type)) return r.fail('bad-request', view.domain);
+    if ((type === 'get' || type === 'set') && (childElements(stanza).length !== 1 || attr(stanza, 'id') === undefined)) {
+      return r.fail('bad-request', view.domain);
+    }
+  }
+
+  const toText = attr(stanza, 'to');
+  if (toText === undefined) {
+    // §10.3: no 'to': handled on behalf of the sending account.
+    if (stanza.name === 'message') return toAccount(r, { ...bare(sender) }, senderBare); // §10.3.1
+    if (stanza.name === 'presence') return []; // §10.3.2: broadcast to subscribers; without a roster there are none
+    return r.accountIq(senderBare); // §10.3.3
+  }
+
+  const to = parseJid(toText);
+  // §8.3.3.8 jid-malformed; §8.3.1 rule 2: the error's 'from' must not be the malformed JID, so it is our domain.
+  if (to === undefined) return r.fail('jid-malformed', view.domain);
+  // §10.4 / §10.4.3: another domain. No server-to-server streams here, so resolution "fails".
+  if (to.domain !== view.domain) return r.fail('remote-server-not-found');
+  // §10.5.1 / §10.5.2: the server itself (domain, or domain/resource where no service lives).
+  if (to.local === undefined) return to.resource === undefined ? r.serverStanza() : r.fail('service-unavailable');
+  return toAccount(r, to, senderBare);
+}
+
+/** §10.5.3 / §10.5.4: to an address at a local account. */
+function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
+  const { view, stanza } = r;
+  const bareTo = formatJid(bare(to));
+  const kind = stanza.name;
+  // §10.5.3.1 no such user. Same answers as for an existing account with nothing connected (see below).
+  if (!view.accountExists(to.local!)) return kind === 'presence' ? [] : r.fail('service-unavailable');
+
+  if (to.resource !== undefined) {
+    const full = formatJid(to);
+    // §10.5.4: a connected resource that exactly matches: deliver there (any kind, results and errors too).
+    if (view.resources(bareTo).includes(full)) return [{ to: full, stanza }];
+    // §10.5.4: no exact match. Message: as if to the bare JID. Presence: dropped. IQ: service-unavailable.
+    if (kind === 'presence') return [];
+    if (kind === 'iq') return r.fail('service-unavailable');
+  }
+
+  const resources = view.resources(bareTo);
+  if (kind === 'message') {
+    // §10.5.3.2: deliver to the connected resources; none → service-unavailable (option b, no offline storage).
+    return resources.length > 0 ? resources.map((full) => ({ to: full, stanza })) : r.fail('service-unavailable');
+  }
+  if (kind === 'presence') {
+    // §10.5.3.2: to the resources with a presence session; otherwise ignored.
+    return resources.filter((full) => view.hasPresenceSession(full)).map((full) => ({ to: full, stanza }));
+  }
+  // §10.5.3.2: "handle it directly on behalf of the intended recipient" — for the account itself only (see header).
+  if (bareTo === senderBare) return r.accountIq(bareTo);
+  return r.fail('service-unavailable');
+}
+
+/** One stanza's routing: the error replies and the server's own IQ handling. */
+class Routing {
+  constructor(
+    readonly stanza: XmlElement,
+    private readonly senderFull: string,
+    readonly view: RouterView,
+  ) {}
+
+  /**
+   * An error back to the sender (§8.3.1). Never in answer to an error (§8.3.1, "never answer an
+   * error with an error"); for an IQ result, whose sender expects no reply, nothing either
+   * (§8.2.3: results are not answered; §10.3.3 rule 3 ignores unmatched ones).
+   */
+  fail(condition: StanzaErrorCondition, from?: string): Delivery[] {
+    const type = attr(this.stanza, 'type');
+    if (type === 'error' || (this.stanza.name === 'iq' && type === 'result')) return [];
+    let reply = stanzaErrorReply(this.stanza, condition, from !== undefined ? { from } : {});
+    // §8.3.1 rule 3: an IQ error always has an 'id' (empty when the request had none).
+    if (this.stanza.name === 'iq' && attr(this.stanza, 'id') === undefined) reply = withAttrs(reply, { id: '' });
+    return [{ to: this.senderFull, stanza: reply }];
+  }
+
+  private reply(from: string | undefined, ...payload: XmlElement[]): Delivery[] {
+    const result = el('iq', NS.CLIENT, { id: attr(this.stanza, 'id'), to: this.senderFull, from, type: 'result' }, ...payload);
+    return [{ to: this.senderFull, stanza: result }];
+  }
+
+  /** §10.5.1: a stanza to the server's domain. */
+  serverStanza(): Delivery[] {
+    const kind = this.stanza.name;
+    if (kind === 'presence') return []; // directed presence to the server: nothing to do with it
+    if (kind === 'message') return this.fail('service-unavailable'); // §10.5.1 (b): the server takes no messages
+    const type = attr(this.stanza, 'type');
+    if (type === 'result' || type === 'error') return []; // §10.3.3 rule 3 (our own pings are consumed by the machine)
+    const payload = childElements(this.stanza)[0]!;
+    const from = this.view.domain;
+    // XEP-0199 §4.3 client-to-server ping: an empty result.
+    if (type === 'get' && payload.name === 'ping' && payload.xmlns === NS.PING) return this.reply(from);
+    // XEP-0030 §3.1: the server's identity (server/im) and features.
+    if (type === 'get' && payload.name === 'query' && payload.xmlns === NS.DISCO_INFO) {
+      return this.discoInfo(from, el('identity', NS.DISCO_INFO, { category: 'server', type: 'im', name: 'xmpp-statekit' }));
+    }
+    return this.fail('service-unavailable'); // §10.3.3 rule 2 / §8.4: a payload we do not understand
+  }
+
+  /** §10.3.3 / §10.5.3.2: an IQ handled for the account `bareJid`, answering as that bare JID. */
+  accountIq(bareJid: string): Delivery[] {
+    const type = attr(this.stanza, 'type');
+    if (type === 'result' || type === 'error') return []; // §10.3.3 rule 3: no associated request
+    const payload = childElements(this.stanza)[0]!;
+    // §10.3.3 rule 1: "responding as if the server were the bare JID of the sending entity".
+    const from = attr(this.stanza, 'to') === undefined ? undefined : bareJid;
+    if (type === 'get' && payload.name === 'ping' && payload.xmlns === NS.PING) return this.reply(from);
+    if (type === 'get' && payload.name === 'query' && payload.xmlns === NS.DISCO_INFO) {
+      // XEP-0030 §3.1 / registry: a registered account.
+      return this.discoInfo(from, el('identity', NS.DISCO_INFO, { category: 'account', type: 'registered' }));
+    }
+    return this.fail('service-unavailable'); // §10.3.3 rule 2
+  }
+
+  private discoInfo(from: string | undefined, identity: XmlElement): Delivery[] {
+    const query = child(this.stanza, 'query', NS.DISCO_INFO)!;
+    // XEP-0030 §3.1: we publish no nodes; a request for one is item-not-found.
+    if (attr(query, 'node') !== undefined) return this.fail('item-not-found');
+    const features = SERVER_FEATURES.map((v) => el('feature', NS.DISCO_INFO, { var: v }));
+    return this.reply(from, el('query', NS.DISCO_INFO, {}, identity, ...features));
+  }
+}
+
+/**
+ * §10.3.2 / §10.5.3.2: a presence stanza without 'to' starts (available) or ends
+ * ('unavailable') the sender's presence session; undefined when the stanza does not change it.
+ */
+export function presenceSessionChange(stanza: XmlElement): boolean | undefined {
+  if (stanza.name !== 'presence' || attr(stanza, 'to') !== undefined) return undefined;
+  const type = attr(stanza, 'type');
+  if (type === undefined) return true;
+  if (type === 'unavailable') return false;
+  return undefined;
+}

@@ -1,0 +1,205 @@
+/**
+ * Invariants checked on every simulated run, each named after the RFC 6120 section it
+ * enforces. They read only what crossed the links, what the host saw and what the peers
+ * recorded, never the machines' internals: a broken machine cannot hide from them.
+ */
+import { NS } from '../machines/ns.js';
+import { attr, type XmlElement } from '../machines/xml.js';
+import { serializeElement, STREAM_CLOSE_TAG } from '../runtime/xml/serialize.js';
+import { MUST_STREAM_ERROR } from './scenario.js';
+import type { World } from './world.js';
+
+export const INVARIANTS = {
+  'no-stanza-before-bind': '6120 §4.3.5 / §7.1',
+  'stream-error-then-close': '6120 §4.9.1.1',
+  'bounded-session': '6120 §4.6',
+  'closing-handshake': '6120 §4.4',
+  'no-credentials-in-clear': '6120 §5.3.1 / §13.9.4',
+  'delivered-once-in-order': '6120 §10.1',
+  'error-never-answered': '6120 §8.3.1',
+  'iq-answered-once': '6120 §8.2.3',
+  'absent-identical': '6120 §10.5',
+  'server-output-well-formed': '6120 §11',
+  'bad-input-stream-error': '6120 §4.9.3',
+  /** Bad input is answered, never a thrown exception (the run itself must not crash). */
+  'no-crash': '6120 §4.9.1.1',
+} as const;
+export type InvariantName = keyof typeof INVARIANTS;
+
+export interface Violation {
+  readonly invariant: InvariantName;
+  readonly rfc: string;
+  readonly session: number;
+  readonly message: string;
+}
+
+export interface CheckResult {
+  readonly violations: Violation[];
+  /** How many times each invariant was evaluated on this run. */
+  readonly checks: Record<InvariantName, number>;
+}
+
+const isStreamError = (text: string) => text.startsWith('<stream:error');
+
+export function checkInvariants(world: World): CheckResult {
+  const violations: Violation[] = [];
+  const checks = Object.fromEntries(Object.keys(INVARIANTS).map((k) => [k, 0])) as Record<InvariantName, number>;
+  const fail = (invariant: InvariantName, session: number, message: string) =>
+    violations.push({ invariant, rfc: INVARIANTS[invariant], session, message });
+  const check = (invariant: InvariantName) => checks[invariant]++;
+  const { scenario } = world;
+  const closeWait = scenario.server.timeouts.closeWait;
+
+  // §4.6: the run ended on its own: no session still open, no timer or registration left behind.
+  check('bounded-session');
+  if (world.clock.pending > 0) fail('bounded-session', -1, `${world.clock.pending} timer(s) still pending at ${world.clock.now()} (horizon ${world.horizon}): a hang or a leaked timer`);
+  if (world.host.registered > 0) fail('bounded-session', -1, `${world.host.registered} session(s) still registered for routing: leaked session`);
+
+  const absentErrors = new Map<string, string>();
+
+  scenario.clients.forEach((plan, i) => {
+    const link = world.links[i]!;
+    const server = world.serverOf[i];
+    const client = world.clients[i]!.record;
+    if (!server) return;
+    const fromServer = link.segments.filter((s) => s.from === 'b');
+    const fromClient = link.segments.filter((s) => s.from === 'a');
+    const disturbed = link.cut || link.b.writeFailedReported || plan.link.tlsFails === true;
+
+    check('bounded-session');
+    if (server.driver.outcome === undefined) fail('bounded-session', i, `server session still open at ${world.clock.now()}, even after an operator shutdown`);
+    if (world.openAtHorizon.includes(server.index) && !idleButAlive(plan, scenario.server.keepalive)) {
+      fail('bounded-session', i, `server session still open at the horizon ${world.horizon} (a hang)`);
+    }
+
+    // §4.3.5 / §7.1: nothing routed from or to a stream before it is authenticated and bound.
+    check('no-stanza-before-bind');
+    const boundAt = server.events.findIndex((e) => e.type === 'bound');
+    const authAt = server.events.findIndex((e) => e.type === 'authenticated');
+    server.events.forEach((e, k) => {
+      if ((e.type === 'deliver' || e.type === 'routeIn') && (boundAt === -1 || k < boundAt || authAt === -1 || authAt > boundAt)) {
+        fail('no-stanza-before-bind', i, `${e.type} of <${e.stanza.name} id='${attr(e.stanza, 'id') ?? ''}'> at ${e.at} before the stream was authenticated and bound`);
+      }
+    });
+    // Before the bind result the server writes no stanza but answers to bind requests (§7.6.2 IQ errors).
+    const bindResultAt = fromServer.findIndex((s) => s.text.includes(`xmlns='${NS.BIND}'`) && s.text.includes("type='result'"));
+    fromServer.forEach((s, k) => {
+      const answer = /^<iq [^>]*type='(result|error)'/.test(s.text);
+      if ((bindResultAt === -1 || k < bindResultAt) && /^<(message|presence|iq)[\s>/]/.test(s.text) && !answer) {
+        fail('no-stanza-before-bind', i, `server wrote a stanza before binding: ${s.text.slice(0, 80)}`);
+      }
+    });
+
+    // §4.9.1.1: a stream error is followed by the closing tag, then the TCP connection closes.
+    const errorAt = fromServer.findIndex((s) => isStreamError(s.text));
+    if (errorAt !== -1) {
+      check('stream-error-then-close');
+      const closeTag = fromServer.findIndex((s, k) => k > errorAt && s.text === STREAM_CLOSE_TAG);
+      if (closeTag === -1 && !disturbed) fail('stream-error-then-close', i, `stream error without a closing tag: ${fromServer[errorAt]!.text.slice(0, 120)}`);
+      if (link.b.closeCalledAt === undefined && link.b.goneAt === undefined) fail('stream-error-then-close', i, 'stream error but the TCP connection was never closed');
+    }
+
+    // §4.4: after our closing tag nothing more is written, and TCP closes within closeWait.
+    const closeIdx = fromServer.findIndex((s) => s.text === STREAM_CLOSE_TAG);
+    if (closeIdx !== -1) {
+      check('closing-handshake');
+      const closeTagAt = fromServer[closeIdx]!.at;
+      const after = fromServer.slice(closeIdx + 1);
+      if (after.length > 0) fail('closing-handshake', i, `server wrote after its closing tag: ${after[0]!.text.slice(0, 80)}`);
+      const socketEnd = Math.min(link.b.closeCalledAt ?? Infinity, link.b.goneAt ?? Infinity);
+      if (socketEnd === Infinity) fail('closing-handshake', i, 'closing tag sent but the connection never closed');
+      else if (socketEnd - closeTagAt > closeWait) fail('closing-handshake', i, `connection closed ${socketEnd - closeTagAt} ms after the closing tag (closeWait ${closeWait})`);
+    }
+
+    // §5.3.1 / §13.9.4: with TLS required, no SASL exchange crosses the link in clear.
+    if (scenario.server.tls === 'required') {
+      check('no-credentials-in-clear');
+      for (const s of fromServer) if (!s.encrypted && /^<(challenge|success)[\s>/]/.test(s.text)) fail('no-credentials-in-clear', i, `server sent ${s.text.slice(0, 60)} before TLS`);
+    }
+    if (plan.misbehave === undefined) {
+      // The client requires TLS (§5.3.1): it must never put credentials on a clear link.
+      check('no-credentials-in-clear');
+      for (const s of fromClient) if (!s.encrypted && /^<(auth|response)[\s>/]/.test(s.text)) fail('no-credentials-in-clear', i, `client sent ${s.text.slice(0, 60)} without TLS`);
+    }
+
+    // §11: whatever happens, the server writes a well-formed stream.
+    check('server-output-well-formed');
+    for (const e of client.parseErrors) fail('server-output-well-formed', i, `the client could not parse the server: ${e}`);
+
+    // §4.9.3: bad input the server received ends in a stream error.
+    if (plan.misbehave && client.misbehavedAt !== undefined && MUST_STREAM_ERROR.has(plan.misbehave.what) && !disturbed && plan.stop === undefined) {
+      const endedBefore = server.events.find((e) => e.type === 'ended' && e.at <= client.misbehavedAt!);
+      if (!endedBefore) {
+        check('bad-input-stream-error');
+        if (errorAt === -1) fail('bad-input-stream-error', i, `'${plan.misbehave.what}' at ${plan.misbehave.at} did not end in a stream error (outcome ${JSON.stringify(server.driver.outcome)})`);
+      }
+    }
+
+    const conformant = plan.misbehave === undefined && plan.stop === undefined;
+    const clean = conformant && !disturbed && plan.ending === 'client-close' && server.driver.outcome?.kind === 'closed' && client.jid !== undefined;
+
+    // §10.1: stanzas after binding are routed exactly once, in order; all of them on a clean run.
+    if (client.jid !== undefined && plan.misbehave === undefined) {
+      check('delivered-once-in-order');
+      const sentIds = client.sent.map((s) => s.id);
+      const known = new Set(sentIds);
+      const delivered = server.events.flatMap((e) => (e.type === 'deliver' && known.has(attr(e.stanza, 'id') ?? '') ? [attr(e.stanza, 'id')!] : []));
+      const prefix = sentIds.slice(0, delivered.length);
+      if (delivered.join() !== prefix.join()) fail('delivered-once-in-order', i, `routed [${delivered.join(' ')}] is not the sent sequence [${sentIds.join(' ')}] in order, once each`);
+      else if (clean && delivered.length !== sentIds.length) fail('delivered-once-in-order', i, `only ${delivered.length} of ${sentIds.length} stanzas routed on a clean session`);
+    }
+    // Recipients never get the same stanza twice.
+    const seen = new Set<string>();
+    for (const { stanza } of client.received) {
+      const key = `${stanza.name}|${attr(stanza, 'from') ?? ''}|${attr(stanza, 'id') ?? ''}|${attr(stanza, 'type') ?? ''}`;
+      if (seen.has(key)) fail('delivered-once-in-order', i, `received twice: ${key}`);
+      seen.add(key);
+    }
+
+    // §8.3.1 and §8.2.3: answers to what this client sent.
+    const answers = (id: string) => client.received.filter(({ stanza }) => attr(stanza, 'id') === id);
+    for (const s of client.sent) {
+      if (s.type === 'error') {
+        check('error-never-answered');
+        const back = answers(s.id).filter(({ stanza }) => attr(stanza, 'type') === 'error');
+        if (back.length > 0) fail('error-never-answered', i, `error stanza ${s.id} was answered with an error`);
+      }
+      if (s.name === 'iq' && (s.type === 'get' || s.type === 'set')) {
+        check('iq-answered-once');
+        const replies = answers(s.id).filter(({ stanza }) => stanza.name === 'iq' && ['result', 'error'].includes(attr(stanza, 'type') ?? ''));
+        if (replies.length > 1) fail('iq-answered-once', i, `IQ ${s.id} answered ${replies.length} times`);
+        if (replies.length === 0 && clean) fail('iq-answered-once', i, `IQ ${s.id} (${s.kind}) never answered on a clean session`);
+      }
+      // §10.5: the same error for an absent user's bare and full JIDs.
+      if (s.kind.includes('absent') && s.type !== 'error') {
+        for (const { stanza } of answers(s.id)) {
+          if (attr(stanza, 'type') !== 'error') continue;
+          check('absent-identical');
+          const shape = normalized(stanza);
+          const group = s.name;
+          const first = absentErrors.get(group);
+          if (first === undefined) absentErrors.set(group, shape);
+          else if (first !== shape) fail('absent-identical', i, `absent-user errors differ (${s.kind}): ${first} vs ${shape}`);
+        }
+      }
+    }
+  });
+  return { violations, checks };
+}
+
+/**
+ * §4.6.3: a peer that never writes again but keeps its TCP connection up (reading, or
+ * not reading while the buffers still take the bytes) is an idle peer, not a dead one; with whitespace keepalives (no "pong", §4.6.1)
+ * the server is free to keep its stream open ("liberal in accepting idle peers"). Only
+ * XEP-0199 pings (§4.6.2) bound such a session.
+ */
+function idleButAlive(plan: World['scenario']['clients'][number], keepalive: 'ping' | 'whitespace'): boolean {
+  const how = plan.stop?.how;
+  return keepalive === 'whitespace' && (how === 'silent' || how === 'stop-reading') && (plan.stop!.at === 'established' || plan.stop!.at === 'closing');
+}
+
+/** An error stanza without its addressing (what may legitimately differ between bare and full targets). */
+function normalized(e: XmlElement): string {
+  const { id: _id, to: _to, from: _from, ...rest } = e.attrs;
+  return serializeElement({ ...e, attrs: rest }, NS.CLIENT);
+}

@@ -1,0 +1,74 @@
+/**
+ * Interop with slixmpp (Debian's python3-slixmpp), no mocks: two slixmpp clients against a
+ * real server on a loopback port. Fails loudly when the peer is missing (run `npm run setup`).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NS } from '../../machines/ns.js';
+import { eventually } from '../server/client.js';
+import { startServer, type Running } from '../server/fixture.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = join(import.meta.dirname, 'slixmpp_peer.py');
+
+let running: Running;
+beforeAll(async () => {
+  const probe = spawnSync(PYTHON, ['-c', 'import slixmpp; print(slixmpp.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0) throw new Error(`slixmpp is not available to ${PYTHON} (install Debian's python3-slixmpp: npm run setup): ${probe.stderr ?? probe.error}`);
+  running = await startServer({ logLevel: 'info' });
+  running.server.accounts.add('alice', 'correct horse');
+  running.server.accounts.add('bob', 'battery staple');
+});
+afterAll(async () => {
+  await running?.stop();
+});
+
+function runPeer(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('slixmpp interop', () => {
+  it('two slixmpp clients: STARTTLS + SCRAM-SHA-256 / SCRAM-SHA-1, bind, messages both ways, ping, disco, clean disconnect', async () => {
+    const ca = join(running.dataDir, 'pinned-cert.pem');
+    writeFileSync(ca, running.ca);
+    const r = await runPeer([String(running.port), ca, 'alice@localhost', 'correct horse', 'SCRAM-SHA-256', 'bob@localhost', 'battery staple', 'SCRAM-SHA-1']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown> & {
+      jids: string[];
+      login_ms: number[];
+      ping_ms: number;
+    };
+    console.log(`slixmpp: login ${out.login_ms.join(' / ')} ms, ping ${out.ping_ms} ms`);
+    expect(out.failures).toEqual([]);
+    expect(out.tls).toEqual([true, true]);
+    const [a, b] = out.jids;
+    expect(a).toMatch(/^alice@localhost\/[0-9a-f]{16}$/);
+    expect(b).toMatch(/^bob@localhost\/[0-9a-f]{16}$/);
+    // 'from' is stamped by the server with the sender's full JID (RFC 6120 §8.1.2.1).
+    expect(out.b_received).toEqual({ from: a, to: b, body: 'hello from a' });
+    expect(out.a_received).toEqual({ from: b, to: 'alice@localhost', body: 'hello from b' });
+    expect(out.disco_identities).toEqual([['server', 'im']]);
+    expect(out.disco_features).toEqual([NS.DISCO_INFO, NS.PING].sort());
+    expect(out.roster).toBe('error:service-unavailable');
+    expect(out.disconnected).toBe(true);
+    // The server saw SCRAM logins, bound sessions and clean §4.4 closes.
+    await eventually(() => running.server.connectionCount === 0, 5000, 'both connections closed');
+    const ended = running.logs.filter((l) => l.event === 'stream.ended');
+    expect(ended.map((l) => l['kind'])).toEqual(['closed', 'closed']);
+    expect(running.server.sessionCount).toBe(0);
+  }, 90_000);
+});

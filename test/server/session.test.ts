@@ -1,0 +1,259 @@
+/**
+ * Full sessions over real sockets: STARTTLS (Node tls, the server's certificate pinned),
+ * SASL with the machines' client functions, binding, routing (§10), conflicts (§7.7.2.2),
+ * shutdown (§4.9.3.20).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NS } from '../../machines/ns.js';
+import { attr, child, childElements, el, text, type XmlElement } from '../../machines/xml.js';
+import { authenticate, eventually, login, RawClient, stanzaError, streamErrorCondition } from './client.js';
+import { startServer, type Running } from './fixture.js';
+
+let running: Running;
+let port: number;
+let ca: string;
+beforeAll(async () => {
+  running = await startServer();
+  port = running.port;
+  ca = running.ca;
+  running.server.accounts.add('juliet', 'r0m30myr0m30');
+  running.server.accounts.add('romeo', 'wherefore');
+  running.server.accounts.add('nurse', 'tybalt');
+});
+afterAll(async () => {
+  await running.stop();
+});
+
+const juliet = (resource?: string) => login(port, { username: 'juliet', password: 'r0m30myr0m30', ca, ...(resource ? { resource } : {}) });
+const romeo = (resource?: string) => login(port, { username: 'romeo', password: 'wherefore', ca, ...(resource ? { resource } : {}) });
+
+let ids = 0;
+const iq = (to: string | undefined, payload: XmlElement, type = 'get') => el('iq', NS.CLIENT, { to, id: `q${++ids}`, type }, payload);
+const reply = (c: RawClient, request: XmlElement) => c.stanza((s) => s.name === 'iq' && attr(s, 'id') === attr(request, 'id'), 3000, `reply to ${attr(request, 'id')}`);
+
+async function closeClient(c: RawClient): Promise<void> {
+  c.write('</stream:stream>');
+  await c.waitClosed();
+}
+
+describe('negotiation (§5, §6, §7)', () => {
+  it('before TLS only <starttls><required/> is offered; after TLS SCRAM-SHA-256, SCRAM-SHA-1 and PLAIN', async () => {
+    const c = await RawClient.connect(port);
+    c.open();
+    const plain = await c.element('features', NS.STREAMS);
+    expect(childElements(plain).map((e) => e.name)).toEqual(['starttls']);
+    expect(child(child(plain, 'starttls', NS.TLS)!, 'required', NS.TLS)).toBeDefined();
+    c.send(el('starttls', NS.TLS));
+    await c.element('proceed', NS.TLS);
+    const secure = await c.startTls(ca);
+    expect(secure.authorized).toBe(true); // the pinned self-signed certificate verifies for 'localhost'
+    c.open();
+    const features = await c.element('features', NS.STREAMS);
+    const mechanisms = childElements(child(features, 'mechanisms', NS.SASL)!).map(text);
+    expect(mechanisms).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN']);
+    c.destroy();
+  });
+
+  it.each(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'] as const)('logs in with %s and binds a server-generated resource', async (mechanism) => {
+    const t0 = performance.now();
+    const { client, jid } = await login(port, { username: 'nurse', password: 'tybalt', ca, mechanism });
+    const ms = performance.now() - t0;
+    expect(jid).toMatch(/^nurse@localhost\/[0-9a-f]{16}$/);
+    expect(ms).toBeLessThan(5000);
+    await closeClient(client);
+  });
+
+  it('a wrong password is <not-authorized/> (§6.5.10), like an absent account', async () => {
+    for (const [username, password] of [['juliet', 'wrong'], ['nobody', 'wrong']] as const) {
+      const c = await RawClient.connect(port);
+      c.open();
+      await c.element('features', NS.STREAMS);
+      c.send(el('starttls', NS.TLS));
+      await c.element('proceed', NS.TLS);
+      await c.startTls(ca);
+      c.open();
+      await c.element('features', NS.STREAMS);
+      await expect(authenticate(c, username, password, 'SCRAM-SHA-256')).rejects.toThrow(/not-authorized/);
+      c.destroy();
+    }
+  });
+});
+
+describe('routing (§10) between two real sessions', () => {
+  it('message to a full JID, to a bare JID, and \'from\' stamped by the server (§8.1.2.1)', async () => {
+    const j = await juliet('balcony');
+    const r = await romeo('orchard');
+    expect(j.jid).toBe('juliet@localhost/balcony');
+    j.client.send(el('message', NS.CLIENT, { to: r.jid, type: 'chat', id: 'm1' }, el('body', NS.CLIENT, {}, 'Art thou not Romeo?')));
+    const got = await r.client.element('message', NS.CLIENT);
+    expect(got.attrs).toMatchObject({ from: j.jid, to: r.jid, id: 'm1' });
+    expect(text(child(got, 'body', NS.CLIENT)!)).toBe('Art thou not Romeo?');
+
+    r.client.send(el('message', NS.CLIENT, { to: 'juliet@localhost', type: 'chat', id: 'm2' }, el('body', NS.CLIENT, {}, 'Neither, fair saint')));
+    const back = await j.client.element('message', NS.CLIENT);
+    expect(back.attrs).toMatchObject({ from: r.jid, id: 'm2' });
+    await closeClient(j.client);
+    await closeClient(r.client);
+  });
+
+  it('in-order delivery (§10.1): bare and full JID addressed stanzas arrive in sending order', async () => {
+    const j = await juliet();
+    const r = await romeo();
+    for (let i = 0; i < 40; i++) {
+      j.client.send(el('message', NS.CLIENT, { to: i % 2 ? r.jid : 'romeo@localhost', id: `n${i}` }, el('body', NS.CLIENT, {}, String(i))));
+    }
+    const seen: string[] = [];
+    while (seen.length < 40) seen.push(attr(await r.client.element('message', NS.CLIENT), 'id')!);
+    expect(seen).toEqual(Array.from({ length: 40 }, (_, i) => `n${i}`));
+    await closeClient(j.client);
+    await closeClient(r.client);
+  });
+
+  it('XEP-0199 ping to the server, XEP-0030 disco#info, and <service-unavailable/> for an unknown IQ', async () => {
+    const { client } = await juliet();
+    const ping = iq('localhost', el('ping', NS.PING));
+    client.send(ping);
+    expect((await reply(client, ping)).attrs).toMatchObject({ type: 'result', from: 'localhost' });
+
+    const disco = iq('localhost', el('query', NS.DISCO_INFO));
+    client.send(disco);
+    const info = child(await reply(client, disco), 'query', NS.DISCO_INFO)!;
+    expect(child(info, 'identity', NS.DISCO_INFO)!.attrs).toMatchObject({ category: 'server', type: 'im' });
+    const features = childElements(info).filter((f) => f.name === 'feature').map((f) => attr(f, 'var'));
+    expect(features).toEqual(expect.arrayContaining([NS.PING, NS.DISCO_INFO]));
+
+    const unknown = iq('localhost', el('query', 'urn:example:nothing'), 'set');
+    client.send(unknown);
+    expect(stanzaError(await reply(client, unknown))).toEqual({ condition: 'service-unavailable', type: 'cancel' });
+
+    const noTo = iq(undefined, el('ping', NS.PING));
+    client.send(noTo);
+    expect(attr(await reply(client, noTo), 'type')).toBe('result');
+    await closeClient(client);
+  });
+
+  it('absent users: identical errors for bare and full JIDs; presence to them is dropped', async () => {
+    const { client } = await juliet();
+    const results: Record<string, { condition?: string; type?: string }> = {};
+    for (const to of ['ghost@localhost', 'ghost@localhost/x', 'nurse@localhost/x', 'nurse@localhost']) {
+      const m = el('message', NS.CLIENT, { to, id: `e-${to}` }, el('body', NS.CLIENT, {}, 'hello?'));
+      client.send(m);
+      const err = await client.stanza((s) => attr(s, 'id') === `e-${to}`);
+      expect(attr(err, 'type')).toBe('error');
+      results[to] = stanzaError(err);
+    }
+    const conditions = new Set(Object.values(results).map((e) => JSON.stringify(e)));
+    expect([...conditions]).toEqual([JSON.stringify({ condition: 'service-unavailable', type: 'cancel' })]);
+
+    const ghostIq = iq('ghost@localhost/x', el('ping', NS.PING));
+    client.send(ghostIq);
+    expect(stanzaError(await reply(client, ghostIq)).condition).toBe('service-unavailable');
+
+    client.send(el('presence', NS.CLIENT, { to: 'ghost@localhost', id: 'p-ghost' }));
+    const marker = iq('localhost', el('ping', NS.PING));
+    client.send(marker);
+    await reply(client, marker); // in order (§10.1): had the presence been answered, its reply would be here first
+    expect(client.elements().some((s) => attr(s, 'id') === 'p-ghost')).toBe(false);
+    await closeClient(client);
+  });
+
+  it('remote domain → <remote-server-not-found/>; malformed \'to\' → <jid-malformed/>', async () => {
+    const { client } = await juliet();
+    const remote = iq('romeo@example.net', el('ping', NS.PING));
+    client.send(remote);
+    expect(stanzaError(await reply(client, remote))).toEqual({ condition: 'remote-server-not-found', type: 'cancel' });
+    const malformed = iq('a@b@c', el('ping', NS.PING));
+    client.send(malformed);
+    expect(stanzaError(await reply(client, malformed))).toEqual({ condition: 'jid-malformed', type: 'modify' });
+    await closeClient(client);
+  });
+});
+
+describe('resource conflicts (§7.7.2.2) and shutdown (§4.9.3.20)', () => {
+  it('override: the old stream gets <conflict/>, the new one receives what is sent to the full JID', async () => {
+    const first = await juliet('phone');
+    const second = await juliet('phone');
+    expect(second.jid).toBe('juliet@localhost/phone');
+    const error = await first.client.element('error', NS.STREAMS);
+    expect(streamErrorCondition(error)).toBe('conflict');
+    await first.client.waitClosed();
+    const r = await romeo();
+    r.client.send(el('message', NS.CLIENT, { to: 'juliet@localhost/phone', id: 'after' }, el('body', NS.CLIENT, {}, 'x')));
+    expect(attr(await second.client.element('message', NS.CLIENT), 'id')).toBe('after');
+    await closeClient(second.client);
+    await closeClient(r.client);
+  });
+
+  it('abrupt disconnects at every negotiation step leave no connection and no session behind', async () => {
+    const steps: ((c: RawClient) => Promise<void>)[] = [
+      async () => undefined, // connected, nothing sent
+      async (c) => c.write("<?xml version='1.0'?><stream:stream to='localh"), // half a header
+      async (c) => {
+        c.open();
+        await c.element('features', NS.STREAMS);
+      },
+      async (c) => {
+        c.open();
+        await c.element('features', NS.STREAMS);
+        c.send(el('starttls', NS.TLS));
+        await c.element('proceed', NS.TLS); // the server is in the TLS handshake now
+      },
+      async (c) => {
+        c.open();
+        await c.element('features', NS.STREAMS);
+        c.send(el('starttls', NS.TLS));
+        await c.element('proceed', NS.TLS);
+        await c.startTls(ca);
+        c.open();
+        await c.element('features', NS.STREAMS);
+        c.send(el('auth', NS.SASL, { mechanism: 'SCRAM-SHA-256' }, 'biwsbj1qdWxpZXQscj1hYmNkZWZnaGlqa2xtbm9w')); // n,,n=juliet,r=...
+        await c.element('challenge', NS.SASL); // mid-SASL
+      },
+    ];
+    for (const step of steps) {
+      const c = await RawClient.connect(port);
+      await step(c);
+      c.destroy();
+      await eventually(() => running.server.connectionCount === 0 && running.server.sessionCount === 0, 3000, 'no connections');
+    }
+    // After authentication, before and after binding.
+    const authed = await RawClient.connect(port);
+    authed.open();
+    await authed.element('features', NS.STREAMS);
+    authed.send(el('starttls', NS.TLS));
+    await authed.element('proceed', NS.TLS);
+    await authed.startTls(ca);
+    authed.open();
+    await authed.element('features', NS.STREAMS);
+    await authenticate(authed, 'juliet', 'r0m30myr0m30', 'SCRAM-SHA-256');
+    authed.destroy();
+    await eventually(() => running.server.connectionCount === 0, 3000, 'no connections after auth');
+    const bound = await juliet('gone');
+    expect(running.server.sessionCount).toBe(1);
+    bound.client.destroy();
+    await eventually(() => running.server.connectionCount === 0 && running.server.sessionCount === 0, 3000, 'no sessions after bind');
+  });
+
+  it('close(): every stream gets <system-shutdown/>, a closing tag, and the server stops', async () => {
+    const own = await startServer();
+    own.server.accounts.add('juliet', 'pw');
+    const a = await login(own.port, { username: 'juliet', password: 'pw', ca: own.ca, resource: 'a' });
+    const b = await login(own.port, { username: 'juliet', password: 'pw', ca: own.ca, resource: 'b' });
+    const pending = await RawClient.connect(own.port);
+    pending.open();
+    await pending.element('features', NS.STREAMS);
+    // The clients answer the server's close tag as RFC 6120 §4.4 asks.
+    for (const c of [a.client, b.client, pending]) void c.next((e) => e.type === 'STREAM_CLOSE', 5000).then(() => c.write('</stream:stream>'), () => undefined);
+    const t0 = Date.now();
+    await own.stop();
+    expect(Date.now() - t0).toBeLessThan(1500); // no forced close needed
+    for (const c of [a.client, b.client, pending]) {
+      const error = c.elements().find((e) => e.name === 'error' && e.xmlns === NS.STREAMS);
+      expect(error && streamErrorCondition(error)).toBe('system-shutdown');
+      expect(c.received.endsWith('</stream:stream>')).toBe(true);
+      await c.waitClosed();
+    }
+    expect(own.server.connectionCount).toBe(0);
+    await expect(RawClient.connect(own.port)).rejects.toThrow();
+  });
+});
