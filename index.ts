@@ -2,7 +2,7 @@
  * xmpp-statekit: a formal, executable model of XMPP Core (RFC 6120).
  *
  * The package entry: the pure machines and their contract, the XML stream layer, and the
- * runtime (server; the client is added by runtime/client).
+ * runtime: createServer and createClient.
  */
 // The sans-IO contract and the pure pieces.
 export type * from './machines/protocol.js';
@@ -12,10 +12,30 @@ export * from './machines/jid.js';
 export * from './machines/conditions.js';
 export { NS } from './machines/ns.js';
 export { receivingEntityMachine } from './machines/receiving/index.js';
+export { initiatingEntityMachine } from './machines/initiating/index.js';
 // The XML stream layer (RFC 6120 §4, §11).
 export * from './runtime/xml/index.js';
 // The runtime.
 export { SessionDriver, type Clock, type SessionDriverOptions, type Transport, type TransitionTrace } from './runtime/session/driver.js';
 export { SocketTransport, type SocketTransportOptions, type TlsRole } from './runtime/net/socket-transport.js';
 export { openAccountStore, type AccountStore } from './runtime/store/accounts.js';
-export * from './runtime/server/index.js';
+export * from './runtime/client/index.js';
+export {
+  createServer,
+  route,
+  presenceSessionChange,
+  SERVER_FEATURES,
+  SessionRegistry,
+  createLogger,
+  TokenBucket,
+  type ServerLimits,
+  type ServerOptions,
+  type ServerPolicy,
+  type XmppServer,
+  type Delivery,
+  type RouterView,
+  type RegisteredSession,
+  type LogLevel as ServerLogLevel,
+  type LogRecord,
+  type LogSink,
+} from './runtime/server/index.js';

@@ -14,6 +14,9 @@ import { runScenario, type RunResult } from './run.js';
 import type { Scenario } from './scenario.js';
 import { traceOf, type TraceFile } from './trace.js';
 
+/** Runs of `xmppkit sim` when --runs is not given. */
+export const DEFAULT_RUNS = 200;
+
 export interface SimOptions {
   readonly runs: number;
   readonly seed: number;

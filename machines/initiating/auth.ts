@@ -59,7 +59,7 @@ export function successStep(state: SaslState | undefined, success: XmlElement): 
   const data = raw === '' ? undefined : decodeSaslData(raw);
   if (raw !== '' && data === undefined) return { kind: 'unverified', reason: 'success data is not base 64 (RFC 6120 §6.4.6)' };
   const verdict = clientSuccess(state, data);
-  return { kind: 'verified' };
+  return verdict.ok ? { kind: 'verified' } : { kind: 'unverified', reason: verdict.reason };
 }
 
 /** `<auth mechanism=...>[initial response]</auth>` (§6.4.2). */

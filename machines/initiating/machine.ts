@@ -22,7 +22,7 @@
 import { and, assign, enqueueActions, not, setup, stateIn } from 'xstate';
 import { streamErrorElement, streamErrorSection, type StreamErrorCondition } from '../conditions.js';
 import { NS } from '../ns.js';
-import type { StreamOutcome } from '../protocol.js';
+import type { Command, StreamOutcome } from '../protocol.js';
 import { el, type XmlElement } from '../xml.js';
 import { abortElement, authElement, authzidOf, challengeStep, responseElement, saslFailureCondition, startStep, successStep } from './auth.js';
 import { bindableAccounts, bindRequest, newStanzaId, readBindReply } from './bind.js';
@@ -78,7 +78,7 @@ export const initiatingEntityMachine = setup({
     context: {} as Ctx,
     events: {} as Ev,
     input: {} as InitiatingEntityMachineInput,
-    emitted: {} as import('../protocol.js').Command,
+    emitted: {} as Command,
     output: {} as StreamOutcome,
   },
   delays: {

@@ -234,7 +234,7 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
     if (prefix === undefined) continue;
     const base = actionsOf(prefix);
     consider(base, [], activeStatePaths(value.state.context.machine));
-    for (const { event, state } of Object.values(value.transitions)) {
+    for (const { event, state } of Object.values(value.transitions) as { event: ClientAction; state: Snap }[]) {
       edges++;
       consider([...base, event], state.context.fired, activeStatePaths(state.context.machine));
     }

@@ -356,6 +356,11 @@ export class StreamParser {
       this.onHeader(tag);
       return;
     }
+    if (this.stack.length === 0 && tag.uri === NS.STREAMS && tag.local === 'stream') {
+      // A second header inside the open stream: the peer restarted where no restart
+      // (§4.3.3) was due. It could never complete as an element; refuse it now.
+      this.abort('bad-format', 'a stream header inside the open stream (RFC 6120 §4.3.3)');
+    }
     const depth = this.stack.length + 1;
     if (depth > this.limits.maxDepth) this.abort('policy-violation', `elements nested deeper than ${this.limits.maxDepth}`);
     // §4.8.5: elements qualified by the content namespace (jabber:client/jabber:server) MUST NOT be prefixed.

@@ -203,6 +203,14 @@ describe('resource conflicts (§7.7.2.2) and shutdown (§4.9.3.20)', () => {
         await c.element('features', NS.STREAMS);
         c.send(el('starttls', NS.TLS));
         await c.element('proceed', NS.TLS);
+        c.write(Uint8Array.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])); // half a TLS ClientHello
+        await new Promise((r) => setTimeout(r, 50));
+      },
+      async (c) => {
+        c.open();
+        await c.element('features', NS.STREAMS);
+        c.send(el('starttls', NS.TLS));
+        await c.element('proceed', NS.TLS);
         await c.startTls(ca);
         c.open();
         await c.element('features', NS.STREAMS);

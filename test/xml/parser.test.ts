@@ -152,6 +152,8 @@ describe('RFC 6120 §4.9.3 / §11: rejected input, one PARSE_ERROR, then silence
     ['§11.7 character data between stanzas', inStream(`<presence/>hello`), 'bad-format'],
     ['§11.7 character data right after the header', inStream(`x`), 'bad-format'],
     ['§11.7 an entity reference at the top level', inStream(`&amp;`), 'bad-format'],
+    ['§11.7 a CDATA section at the top level', inStream(`<presence/><![CDATA[x]]>`), 'bad-format'],
+    ['§4.3.3 a new stream header inside the open stream', inStream(`<stream:stream ${STREAM_ATTRS}>`), 'bad-format'],
   ];
 
   for (const [name, input, condition] of cases) {

@@ -23,7 +23,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      runs: { type: 'string', default: '200' },
+      runs: { type: 'string' },
       seed: { type: 'string', default: '1' },
       scenario: { type: 'string', default: 'mixed' },
       replay: { type: 'string' },
@@ -41,14 +41,14 @@ export async function run(argv: string[]): Promise<number> {
   const { SCENARIOS } = await import('../../../sim/arbitraries.js');
   if (values.replay !== undefined) return replay(resolve(values.replay));
 
-  const runs = Number(values.runs);
+  const { simulate, formatSummary, DEFAULT_RUNS } = await import('../../../sim/runner.js');
+  const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs);
   const seed = Number(values.seed);
   const family = values.scenario as (typeof SCENARIOS)[number];
   if (!Number.isInteger(runs) || runs < 1) return usageError('--runs must be a positive integer');
   if (!Number.isInteger(seed)) return usageError('--seed must be an integer');
   if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 
-  const { simulate, formatSummary } = await import('../../../sim/runner.js');
   const { mermaidOf } = await import('../../../sim/trace.js');
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
