@@ -3,7 +3,8 @@
  * conformance report (docs/CONFORMANCE-REPORT.md) and the page (docs/index.html).
  * `expectedSources` is what the staleness test compares with the committed files.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from './machines.j
 import { toMermaid, type MermaidOptions } from './mermaid.js';
 import { describeMachine, type MachineModel } from './model.js';
 import { renderPage, type PageMachine } from './page.js';
-import { renderSvg } from './render.js';
+import { renderSvgs, type RenderJob } from './render.js';
 import { collectConformance, renderReport, type ConformanceData } from './report.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,7 +76,24 @@ export interface GenerateOptions {
   /** Where .mmd / .svg go; the page goes to its parent folder. */
   readonly diagramsDir?: string;
   readonly svg?: boolean;
+  /** Render every SVG even when its .mmd did not change. */
+  readonly force?: boolean;
   readonly log?: (line: string) => void;
+}
+
+/**
+ * An SVG is up to date when it was rendered from the current .mmd: the renderer stamps the
+ * source's hash into the SVG (see stampSource), so this holds across checkouts and clocks.
+ */
+export function svgUpToDate(mmdPath: string, svgPath: string): boolean {
+  if (!existsSync(svgPath)) return false;
+  const svg = readFileSync(svgPath, 'utf8');
+  return svg.includes(sourceStamp(readFileSync(mmdPath, 'utf8')));
+}
+
+/** `<!-- mermaid-source sha256:… -->`: which Mermaid text an SVG was drawn from. */
+export function sourceStamp(mermaid: string): string {
+  return `<!-- mermaid-source sha256:${createHash('sha256').update(mermaid).digest('hex')} -->`;
 }
 
 /** Writes the .mmd (and .svg) files and the page; removes diagrams of machines or states that are gone. */
@@ -90,17 +108,20 @@ export async function generateDiagrams(opts: GenerateOptions = {}): Promise<stri
     if ((name.endsWith('.mmd') || name.endsWith('.svg')) && !keep.has(name)) await rm(join(dir, name));
   }
   const written: string[] = [];
+  const jobs: RenderJob[] = [];
   for (const d of sources) {
     const mmd = join(dir, `${d.stem}.mmd`);
     await writeFile(mmd, d.mermaid);
     written.push(mmd);
     log(`wrote ${rel(mmd)}`);
-    if (opts.svg !== false) {
-      const svg = join(dir, `${d.stem}.svg`);
-      await renderSvg(mmd, svg, { svgId: `svg-${d.stem.replace(/[^A-Za-z0-9-]/g, '-')}` });
-      written.push(svg);
-      log(`wrote ${rel(svg)}`);
-    }
+    if (opts.svg !== false) jobs.push({ mmd, svg: join(dir, `${d.stem}.svg`), svgId: `svg-${d.stem.replace(/[^A-Za-z0-9-]/g, '-')}` });
+  }
+  // Unchanged sources keep their SVG (chromium's output is not byte-stable across machines, and rendering is slow).
+  const stale = opts.force ? jobs : jobs.filter((j) => !svgUpToDate(j.mmd, j.svg));
+  await renderSvgs(stale);
+  for (const j of jobs) {
+    written.push(j.svg);
+    log(`${stale.includes(j) ? 'wrote' : 'kept'} ${rel(j.svg)}`);
   }
   const page = await generatePage({ machines, diagramsDir: dir, sources });
   log(`wrote ${rel(page)}`);

@@ -4,13 +4,14 @@
  * short, readable counterexamples.
  */
 import fc from 'fast-check';
+import { SERVER_FAULTS } from './peers/server.js';
 import type { MechanismName, Timeouts } from '../machines/protocol.js';
 import {
   MISBEHAVIOURS, STANZA_KINDS, type ClientPlan, type LinkPlan, type Misbehaviour, type Phase, type Scenario,
-  type ScriptedClientPlan, type ServerPlan, type StopMode,
+  type MachineClientPlan, type ScriptedClientPlan, type ServerPlan, type StopMode,
 } from './scenario.js';
 
-export const SCENARIOS = ['mixed', 'conformant', 'misbehaving', 'silent', 'faults'] as const;
+export const SCENARIOS = ['mixed', 'conformant', 'misbehaving', 'silent', 'faults', 'servers'] as const;
 export type ScenarioFamily = (typeof SCENARIOS)[number];
 
 const MECHANISMS: MechanismName[] = ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'];
@@ -76,7 +77,7 @@ const stop: fc.Arbitrary<{ at: Phase; how: StopMode }> = fc.record({
   how: fc.constantFrom<StopMode>('silent', 'stop-reading', 'cut', 'socket-close'),
 });
 
-function clientPlan(family: Exclude<ScenarioFamily, 'mixed'>): fc.Arbitrary<ClientPlan> {
+function clientPlan(family: 'conformant' | 'misbehaving' | 'silent' | 'faults'): fc.Arbitrary<ClientPlan> {
   const faulty = family === 'faults';
   const plan = fc.record(basePlan(faulty), { requiredKeys: ['kind', 'user', 'mechanisms', 'initialResponse', 'startAt', 'stanzas', 'idle', 'ending', 'link'] });
   if (family === 'misbehaving') return fc.tuple(plan, misbehaviour).map(([p, misbehave]) => ({ ...p, misbehave }));
@@ -84,9 +85,38 @@ function clientPlan(family: Exclude<ScenarioFamily, 'mixed'>): fc.Arbitrary<Clie
   return plan;
 }
 
+/** The project's initiating-entity machine with a random policy (PBKDF2 runs once per session on its side: kept rarer). */
+const machineClient: fc.Arbitrary<ClientPlan> = fc.record(
+  {
+    kind: fc.constant('machine' as const),
+    user: fc.constantFrom<MachineClientPlan['user']>('alice', 'bob', 'carol'),
+    mechanisms: fc.shuffledSubarray(MECHANISMS, { minLength: 1 }),
+    initialResponse: fc.boolean(),
+    resource: fc.option(fc.constantFrom('home', 'work', 'phone'), { nil: undefined }),
+    keepalive: fc.constantFrom<MachineClientPlan['keepalive']>('ping', 'whitespace'),
+    startAt: fc.integer({ min: 0, max: 50 }),
+    stanzas,
+    idle: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 100 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 30_000 }) }),
+    ending: fc.constantFrom<MachineClientPlan['ending']>('client-close', 'client-close', 'server-close', 'shutdown'),
+    link: linkPlan(false),
+  },
+  { requiredKeys: ['kind', 'user', 'mechanisms', 'initialResponse', 'keepalive', 'startAt', 'stanzas', 'idle', 'ending', 'link'] },
+);
+
+/** Our client machine against a scripted server with one fault (§4.3.2, §4.7, §5.3.1, §5.4, §6.4.6, §7.4). */
+const againstBadServer: fc.Arbitrary<ClientPlan> = fc
+  .tuple(machineClient, fc.constantFrom(...SERVER_FAULTS))
+  .map(([plan, server]) => ({ ...(plan as MachineClientPlan), server }));
+
 const familyClient = (family: ScenarioFamily): fc.Arbitrary<ClientPlan> =>
-  family === 'mixed'
+  family === 'servers'
+    ? againstBadServer
+    : family === 'conformant'
+    ? fc.oneof({ weight: 4, arbitrary: clientPlan('conformant') }, { weight: 1, arbitrary: machineClient })
+    : family === 'mixed'
     ? fc.oneof(
+        { weight: 1, arbitrary: machineClient },
+        { weight: 1, arbitrary: againstBadServer },
         { weight: 3, arbitrary: clientPlan('conformant') },
         { weight: 3, arbitrary: clientPlan('misbehaving') },
         { weight: 2, arbitrary: clientPlan('silent') },

@@ -83,7 +83,14 @@ export class Coverage {
 
   record(t: TransitionTrace): void {
     this.transitions.add(transitionKey({ source: t.source, event: t.event, targets: t.targets, rfc: t.rfc }));
-    for (const target of t.targets) for (const s of this.shape.entered(target)) this.states.add(s);
+    for (const target of t.targets) {
+      for (const s of this.shape.entered(target)) this.states.add(s);
+      // Its ancestors are active too (ids are dotted paths from the root).
+      for (let cut = target.lastIndexOf('.'); cut > 0; cut = target.lastIndexOf('.', cut - 1)) {
+        const ancestor = target.slice(0, cut);
+        if (this.shape.states.has(ancestor)) this.states.add(ancestor);
+      }
+    }
   }
 
   summary(): { states: [number, number]; transitions: [number, number]; missedStates: string[]; missedTransitions: string[] } {

@@ -168,7 +168,10 @@ export function checkInvariants(world: World): CheckResult {
         check('iq-answered-once');
         const replies = answers(s.id).filter(({ stanza }) => stanza.name === 'iq' && ['result', 'error'].includes(attr(stanza, 'type') ?? ''));
         if (replies.length > 1) fail('iq-answered-once', i, `IQ ${s.id} answered ${replies.length} times`);
-        if (replies.length === 0 && clean) fail('iq-answered-once', i, `IQ ${s.id} (${s.kind}) never answered on a clean session`);
+        // Completeness is judged on scripted clients, which record everything they read. The
+        // client machine stops delivering once it has sent its own closing tag, so an answer
+        // that crosses our close is not seen by its application (at most once still holds).
+        if (replies.length === 0 && clean && plan.kind === 'script') fail('iq-answered-once', i, `IQ ${s.id} (${s.kind}) never answered on a clean session`);
       }
       // §10.5: the same error for an absent user's bare and full JIDs.
       if (s.kind.includes('absent') && s.type !== 'error') {

@@ -76,6 +76,8 @@ export class Link {
 export class LinkEnd implements Transport {
   sink: LinkSink | undefined;
   encrypted = false;
+  /** A scripted peer makes the next TLS handshake on this link fail (§5.4.3.2). */
+  tlsFailsNext = false;
   /** Peer-side switch: false models a peer that stopped reading but keeps the socket. */
   reading = true;
   private tlsWanted = false;
@@ -135,7 +137,7 @@ export class LinkEnd implements Transport {
     const peer = this.link.other(this);
     if (!peer.tlsWanted) return; // the other end has not started its handshake yet
     this.tlsWanted = peer.tlsWanted = false;
-    const fails = this.link.faults.tlsFails === true;
+    const fails = this.link.faults.tlsFails === true || this.tlsFailsNext || peer.tlsFailsNext;
     for (const end of [this, peer]) {
       end.deliver(() => {
         if (end.gone) return;

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import type { AnyStateMachine } from 'xstate';
+import { initiatingEntityMachine } from '../machines/initiating/index.js';
 import { receivingEntityMachine } from '../machines/receiving/index.js';
 import { scenarioArbitrary, type ScenarioFamily } from './arbitraries.js';
 import { Coverage } from './coverage.js';
@@ -14,8 +15,11 @@ import { runScenario, type RunResult } from './run.js';
 import type { Scenario } from './scenario.js';
 import { traceOf, type TraceFile } from './trace.js';
 
-/** Runs of `xmppkit sim` when --runs is not given. */
-export const DEFAULT_RUNS = 200;
+/**
+ * Runs of `xmppkit sim` when --runs is not given: enough for the rarer misbehaviours of the
+ * mixed family to show up (test/sim/broken-machine.test.ts relies on it).
+ */
+export const DEFAULT_RUNS = 500;
 
 export interface SimOptions {
   readonly runs: number;
@@ -51,13 +55,19 @@ export interface SimSummary {
   readonly checks: Record<InvariantName, number>;
   readonly outcomes: Record<string, number>;
   readonly coverage: Coverage;
+  /** The initiating-entity machine, where scenarios used it as the client. */
+  readonly clientCoverage: Coverage;
   failure?: SimFailure;
 }
 
 /** Run one scenario and turn a thrown exception into a violation. */
-export function safeRun(scenario: Scenario, serverMachine?: AnyStateMachine, coverage?: Coverage): RunResult | { error: string } {
+export function safeRun(scenario: Scenario, serverMachine?: AnyStateMachine, coverage?: Coverage, clientCoverage?: Coverage): RunResult | { error: string } {
   try {
-    return runScenario(scenario, { ...(serverMachine ? { serverMachine } : {}), ...(coverage ? { serverCoverage: coverage } : {}) });
+    return runScenario(scenario, {
+      ...(serverMachine ? { serverMachine } : {}),
+      ...(coverage ? { serverCoverage: coverage } : {}),
+      ...(clientCoverage ? { clientCoverage } : {}),
+    });
   } catch (e) {
     return { error: e instanceof Error ? `${e.message}\n${(e.stack ?? '').split('\n').slice(1, 4).join('\n')}` : String(e) };
   }
@@ -77,10 +87,11 @@ export function simulate(opts: SimOptions): SimSummary {
     checks: Object.fromEntries(Object.keys(INVARIANTS).map((k) => [k, 0])) as Record<InvariantName, number>,
     outcomes: {},
     coverage: new Coverage(machine),
+    clientCoverage: new Coverage(initiatingEntityMachine),
   };
   let failed = false;
   const property = fc.property(scenarioArbitrary(family), (scenario) => {
-    const result = safeRun(scenario, opts.serverMachine, failed ? undefined : summary.coverage);
+    const result = safeRun(scenario, opts.serverMachine, failed ? undefined : summary.coverage, failed ? undefined : summary.clientCoverage);
     const ok = !('error' in result) && result.violations.length === 0;
     if (!failed) {
       summary.completed++;
@@ -129,6 +140,12 @@ export function formatSummary(s: SimSummary, opts: { verbose?: boolean } = {}): 
   if (opts.verbose) {
     for (const st of cov.missedStates) out.push(`  state not visited: ${st}`);
     for (const t of cov.missedTransitions) out.push(`  transition not taken: ${t}`);
+  }
+  const ccov = s.clientCoverage.summary();
+  out.push(`coverage of ${s.clientCoverage.shape.machine.id} (client sessions): states ${pct(ccov.states)}, transitions ${pct(ccov.transitions)}`);
+  if (opts.verbose) {
+    for (const st of ccov.missedStates) out.push(`  state not visited: ${st}`);
+    for (const t of ccov.missedTransitions) out.push(`  transition not taken: ${t}`);
   }
   out.push('invariant checks:');
   for (const [name, rfc] of Object.entries(INVARIANTS)) out.push(`  ${name.padEnd(26)} ${rfc.padEnd(24)} ${s.checks[name as InvariantName]}`);

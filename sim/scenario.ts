@@ -111,7 +111,26 @@ export interface ScriptedClientPlan {
   readonly link: LinkPlan;
 }
 
-export type ClientPlan = ScriptedClientPlan;
+/** The project's initiating-entity machine as the client (policy from the scenario). */
+export interface MachineClientPlan {
+  readonly kind: 'machine';
+  readonly user: 'alice' | 'bob' | 'carol';
+  readonly mechanisms: readonly MechanismName[];
+  readonly initialResponse: boolean;
+  readonly resource?: string;
+  readonly keepalive: KeepaliveMode;
+  readonly startAt: number;
+  readonly stanzas: readonly StanzaStep[];
+  readonly idle: number;
+  readonly ending: Ending;
+  readonly link: LinkPlan;
+  /** Talk to a scripted server with this fault instead of the real server (sim/peers/server.ts). */
+  readonly server?: import('./peers/server.js').ServerFault;
+  readonly misbehave?: undefined;
+  readonly stop?: undefined;
+}
+
+export type ClientPlan = ScriptedClientPlan | MachineClientPlan;
 
 export interface ServerPlan {
   readonly tls: 'required' | 'optional' | 'none';

@@ -12,7 +12,10 @@ import { VirtualClock } from './clock.js';
 import type { Coverage } from './coverage.js';
 import { SimHost, type ServerSession } from './host.js';
 import { Link, type LinkFaults } from './link.js';
-import { ScriptedClient, SIM_MAX_STANZA_BYTES } from './peers/client.js';
+import { ScriptedClient, SIM_MAX_STANZA_BYTES, type ClientRecord } from './peers/client.js';
+import { MachineClient } from './peers/machine-client.js';
+import { ScriptedServer } from './peers/server.js';
+import { initiatingEntityMachine } from '../machines/initiating/index.js';
 import { Rng } from './rng.js';
 import type { ClientPlan, LinkPlan, Scenario } from './scenario.js';
 
@@ -21,7 +24,7 @@ export interface World {
   readonly clock: VirtualClock;
   readonly host: SimHost;
   readonly links: Link[];
-  readonly clients: ScriptedClient[];
+  readonly clients: { readonly record: ClientRecord }[];
   /** Server session serving client i (undefined until it connects). */
   readonly serverOf: (ServerSession | undefined)[];
   /** Virtual time by which every session must have ended (§4.6: no hang). */
@@ -36,6 +39,7 @@ export interface RunOptions {
   /** The receiving-entity machine (a deliberately broken variant in tests). */
   readonly serverMachine?: AnyStateMachine;
   readonly serverCoverage?: Coverage;
+  readonly clientCoverage?: Coverage;
 }
 
 function faultsOf(plan: LinkPlan): LinkFaults {
@@ -70,8 +74,9 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
     ...(coverage ? { onTransition: (t) => coverage.record(t) } : {}),
   });
   const links: Link[] = [];
-  const clients: ScriptedClient[] = [];
+  const clients: (ScriptedClient | MachineClient)[] = [];
   const serverOf: (ServerSession | undefined)[] = [];
+  const scripted: ScriptedServer[] = [];
   const world: World = {
     scenario, clock, host, links, clients, serverOf, steps: 0, openAtHorizon: [],
     horizon: Math.max(0, ...scenario.clients.map((c) => sessionBound(scenario, c))),
@@ -80,30 +85,33 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
     const link = new Link(clock, rng.fork(), faultsOf(plan.link));
     links.push(link);
     const sessionRng = rng.fork();
+    const serverRng = rng.fork();
     const input: ReceivingEntityMachineInput = {
       ...DEFAULT_SERVER_POLICY,
       ...scenario.server,
       domain: SIM_DOMAIN,
       random: (n) => sessionRng.bytes(n),
     };
-    const client = new ScriptedClient(
-      {
-        clock,
-        rng: rng.fork(),
-        domain: SIM_DOMAIN,
-        serverClose: (how) => serverOf[i]?.driver.send({ type: how === 'shutdown' ? 'SHUTDOWN' : 'CLOSE' }),
-      },
-      link,
-      link.a,
-      plan,
-      i,
-    );
+    const clientWorld = {
+      clock,
+      rng: rng.fork(),
+      domain: SIM_DOMAIN,
+      timeouts: scenario.server.timeouts,
+      serverClose: (how: 'close' | 'shutdown') => serverOf[i]?.driver.send({ type: how === 'shutdown' ? 'SHUTDOWN' : 'CLOSE' }),
+    };
+    const clientCoverage = opts.clientCoverage;
+    const client =
+      plan.kind === 'machine'
+        ? new MachineClient(clientWorld, link.a, plan, i, initiatingEntityMachine, clientCoverage ? (t) => clientCoverage.record(t) : undefined)
+        : new ScriptedClient(clientWorld, link, link.a, plan, i);
     clients.push(client);
     serverOf.push(undefined);
     clock.setTimeout(() => {
       // TCP connect: the server's session starts, then the client writes its header.
       coverage?.started();
-      serverOf[i] = host.accept(link.b, input);
+      if (plan.kind === 'machine') opts.clientCoverage?.started();
+      if (plan.kind === 'machine' && plan.server !== undefined) scripted.push(new ScriptedServer({ clock, rng: serverRng, domain: SIM_DOMAIN }, link.b, plan.server));
+      else serverOf[i] = host.accept(link.b, input);
       client.start();
     }, plan.startAt);
   });

@@ -26,31 +26,34 @@ export function outcomeSection(o: StreamOutcome): string {
   return o.rfc;
 }
 
-/** e.g. `authentication failed: <not-authorized/> (RFC 6120 §6.5.10)`. */
+/**
+ * e.g. `authentication failed: <not-authorized/> (RFC 6120 §6.5.10)`: what failed, the
+ * condition by name, its section, then the peer's or the socket's own words, if any.
+ */
 export function describeOutcome(o: StreamOutcome): string {
-  const cond = o.condition !== undefined ? `<${o.condition}/>` : undefined;
+  const cond = o.condition !== undefined ? ` <${o.condition}/>` : '';
+  const where = ` (RFC ${outcomeSection(o)})`;
   const text = o.text !== undefined && o.text !== '' ? `: ${o.text}` : '';
-  const where = `(RFC ${outcomeSection(o)})`;
+  const line = (what: string, fallback = ''): string => `${what}${cond !== '' ? `:${cond}` : fallback}${where}${text}`;
   switch (o.kind) {
     case 'closed':
-      return cond ? `stream closed: ${cond}${text} ${where}` : `stream closed ${where}`;
+      return line('stream closed');
     case 'auth-failed':
-      return `authentication failed: ${cond ?? 'failure'}${text} ${where}`;
+      return line('authentication failed');
     case 'error-received':
-      return `stream error from the server: ${cond ?? '<undefined-condition/>'}${text} ${where}`;
+      return line('stream error from the server', ': <undefined-condition/>');
     case 'error-sent':
-      return `stream error sent to the server: ${cond ?? '<undefined-condition/>'}${text} ${where}`;
+      return line('stream error sent to the server', ': <undefined-condition/>');
     case 'timeout':
-      return `timed out: ${cond ?? '<connection-timeout/>'}${text} ${where}`;
+      return line('timed out');
     case 'tls-failed':
-      return `TLS failed${text}${tlsHint(o.text)} ${where}`;
+      return `${line('TLS failed')}${tlsHint(o.text)}`;
     case 'transport':
-      return `connection lost${text} ${where}`;
+      return line('connection lost');
+    case 'bind-failed':
+      return line('resource binding failed');
     default:
-      // 'bind-failed' (and any kind added to the contract later)
-      return o.kind === 'bind-failed'
-        ? `resource binding failed: ${cond ?? 'error'}${text} ${where}`
-        : `${o.kind}: ${cond ?? ''}${text} ${where}`;
+      return line(o.kind);
   }
 }
 
@@ -58,7 +61,7 @@ export function describeOutcome(o: StreamOutcome): string {
 function tlsHint(reason: string | undefined): string {
   if (reason === undefined) return '';
   if (/self[- ]signed|unable to get local issuer|unable to verify|certificate/i.test(reason) && !/identity/i.test(reason)) {
-    return ' (the server certificate is not trusted: pass its certificate as ca / --ca FILE, or insecure / --insecure; RFC 6120 §13.7.2)';
+    return '; the server certificate is not trusted: pass it as ca (--ca FILE), or use insecure (--insecure); RFC 6120 §13.7.2';
   }
   return '';
 }

@@ -164,7 +164,8 @@ export function concretize(action: ClientAction, client: ClientState, ctx: Concr
       // §8.2.3: an IQ 'get' with a bind payload is not a bind request.
       return elem(el('iq', NS.CLIENT, { type: 'get', id: 'bind-bad' }, el('bind', NS.BIND)));
     case 'message':
-      return elem(el('message', NS.CLIENT, { to: `${account.user}@${account.domain}/${RESOURCE}-nobody`, type: 'headline', id: 'msg-1' }, el('body', NS.CLIENT, {}, 'mbt')));
+      // To our own full JID: whatever the router does with it concerns this connection only (paths run at once).
+      return elem(el('message', NS.CLIENT, { to: `${account.user}@${account.domain}/${account.resource ?? RESOURCE}`, type: 'headline', id: 'msg-1' }, el('body', NS.CLIENT, {}, 'mbt')));
     case 'messageBadFrom':
       return elem(
         el('message', NS.CLIENT, { from: `someone-else@${account.domain}/x`, to: `${account.user}@${account.domain}`, type: 'headline', id: 'msg-2' }, el('body', NS.CLIENT, {}, 'mbt')),

@@ -114,10 +114,13 @@ export class WireClient {
     return this.queue.splice(0, this.queue.length);
   }
 
-  /** Resolves once `count` observations (whitespace not counted) are queued, the connection ended, or `ms` passed. */
-  async waitFor(count: number, ms: number, countWhitespace = false): Promise<void> {
+  /**
+   * Resolves once `count` observations that `counts` accepts (default: all but whitespace) are
+   * queued, the connection ended, or `ms` passed.
+   */
+  async waitFor(count: number, ms: number, counts: (o: Observation) => boolean = (o) => o.kind !== 'whitespace'): Promise<void> {
     const deadline = Date.now() + ms;
-    while (this.significant(countWhitespace) < count && !this.ended) {
+    while (this.queue.filter(counts).length < count && !this.ended) {
       const left = deadline - Date.now();
       if (left <= 0) return;
       await new Promise<void>((resolve) => {
@@ -133,10 +136,6 @@ export class WireClient {
   /** Wait `ms` for anything more to arrive. */
   async settle(ms: number): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
-  }
-
-  private significant(countWhitespace: boolean): number {
-    return this.queue.filter((o) => countWhitespace || o.kind !== 'whitespace').length;
   }
 
   private listen(socket: net.Socket): void {

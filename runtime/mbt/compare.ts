@@ -89,6 +89,8 @@ export function normalize(e: XmlElement, parent?: XmlElement): XmlElement {
       .filter((c) => isElement(c) && CORE_FEATURE_NS.includes(c.xmlns))
       .sort((a, b) => key(a).localeCompare(key(b)));
   }
+  // RFC 6120 §7.4 defines no child of the <bind/> feature; 6120bis drafts add <required/> (see notesFor).
+  if (e.name === 'bind' && e.xmlns === NS.BIND && parent?.name === 'features') children = [];
   if (e.name === 'mechanisms' && e.xmlns === NS.SASL) {
     children = children.filter((c) => isElement(c) && (IMPLEMENTED_MECHANISMS as readonly string[]).includes(text(c).trim()));
   }
@@ -143,6 +145,8 @@ function scramShape(data: string): string {
 export interface Mismatch {
   readonly expected: string[];
   readonly received: string[];
+  /** What the difference means, when it is one of the well-known kinds. */
+  readonly explanation?: string;
 }
 
 /** Is this received observation one the model does not speak about (routing by the host, keepalives)? */
@@ -158,5 +162,36 @@ export function compareObservations(expected: readonly Observation[], received: 
   const e = expected.map(canonical);
   const r = received.map(canonical);
   if (e.length === r.length && e.every((x, i) => x === r[i])) return undefined;
-  return { expected: expected.map(display), received: received.map(display) };
+  const explanation = explain(e, r);
+  return { expected: expected.map(display), received: received.map(display), ...(explanation !== undefined ? { explanation } : {}) };
+}
+
+const EOF_TEXT = '(TCP closed)';
+
+function explain(e: readonly string[], r: readonly string[]): string | undefined {
+  const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (r.at(-1) === EOF_TEXT && e.at(-1) !== EOF_TEXT && same(e, r.slice(0, -1))) {
+    return "RFC 6120 §4.4 rule 1: TCP closed right after the closing tag, without waiting for the peer's";
+  }
+  if (e.at(-1) === EOF_TEXT && r.at(-1) !== EOF_TEXT && same(e.slice(0, -1), r)) {
+    return 'RFC 6120 §4.4 rule 4: TCP left open after both closing tags';
+  }
+  if (r.length === 0) return 'no answer where the model answers';
+  if (e.length === 0) return 'an answer where the model sends nothing';
+  return undefined;
+}
+
+/**
+ * Differences the comparison tolerates but reports: things RFC 6120 does not define and a
+ * client must ignore, yet which differ from what the model writes.
+ */
+export function notesFor(o: Observation): string[] {
+  if (o.kind !== 'element' || o.element.name !== 'features' || o.element.xmlns !== NS.STREAMS) return [];
+  const out: string[] = [];
+  for (const f of childElements(o.element)) {
+    if (f.name === 'bind' && f.xmlns === NS.BIND && childElements(f).length > 0) {
+      out.push(`RFC 6120 §7.4: the <bind/> feature has children (${childElements(f).map((c) => `<${c.name}/>`).join('')}); RFC 6120 defines none (later drafts add <required/>)`);
+    }
+  }
+  return out;
 }

@@ -187,6 +187,21 @@ export function activeStatePaths(m: AnyMachineSnapshot): string[] {
   return (m as AnyMachineSnapshot & { _nodes: { path: string[] }[] })._nodes.map((n) => n.path.join('.')).filter((p) => p !== '');
 }
 
+/**
+ * States a step went through: active afterwards, or entered on the way (transient states
+ * such as `evaluating`, or `awaitingCredentials` when the store answers at once): the targets
+ * of the transitions it took and their ancestors.
+ */
+export function visitedStatePaths(m: AnyMachineSnapshot, fired: readonly TransitionDef[]): string[] {
+  const out = new Set(activeStatePaths(m));
+  for (const d of fired) {
+    for (const target of (d as { target?: readonly { path: readonly string[] }[] }).target ?? []) {
+      for (let k = 1; k <= target.path.length; k++) out.add(target.path.slice(0, k).join('.'));
+    }
+  }
+  return [...out];
+}
+
 /** Plan the paths for a model (its policy and account fix what is reachable). */
 export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
   const machine: AnyStateMachine = model.machine;
@@ -236,7 +251,7 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
     consider(base, [], activeStatePaths(value.state.context.machine));
     for (const { event, state } of Object.values(value.transitions) as { event: ClientAction; state: Snap }[]) {
       edges++;
-      consider([...base, event], state.context.fired, activeStatePaths(state.context.machine));
+      consider([...base, event], state.context.fired, visitedStatePaths(state.context.machine, state.context.fired));
     }
   }
   // Initial transitions (entering the machine) count as taken by every path.

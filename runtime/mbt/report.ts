@@ -121,17 +121,31 @@ function pathLines(p: PathResult): string[] {
     out.push(`      at step ${d.step + 1} (${d.action}), ${d.rfc.length > 0 ? d.rfc.map((x) => `RFC ${x}`).join(', ') : 'no transition'}:`);
     out.push(`        expected: ${d.expected.length === 0 ? '(nothing)' : d.expected.join(' ')}`);
     out.push(`        received: ${d.received.length === 0 ? '(nothing)' : d.received.join(' ')}`);
+    if (d.explanation !== undefined) out.push(`        meaning:  ${d.explanation}`);
   }
+  for (const n of p.notes ?? []) out.push(`      note: ${n}`);
   if (p.error) out.push(`      error: ${p.error.split('\n')[0]}`);
   return out;
 }
 
 /** Deviations of a run, one line each: what a third-party server does differently. */
-export function deviations(r: MbtReport): { path: string; goal: string; step: string; rfc: readonly string[]; expected: readonly string[]; received: readonly string[] }[] {
+export function deviations(
+  r: MbtReport,
+): { path: string; goal: string; step: string; rfc: readonly string[]; expected: readonly string[]; received: readonly string[]; explanation?: string }[] {
   return r.profiles.flatMap((p) =>
     p.paths.flatMap((path) =>
       path.deviation
-        ? [{ path: `${p.name}/${path.id}`, goal: path.goal, step: path.deviation.action, rfc: path.deviation.rfc, expected: path.deviation.expected, received: path.deviation.received }]
+        ? [
+            {
+              path: `${p.name}/${path.id}`,
+              goal: path.goal,
+              step: path.deviation.action,
+              rfc: path.deviation.rfc,
+              expected: path.deviation.expected,
+              received: path.deviation.received,
+              ...(path.deviation.explanation !== undefined ? { explanation: path.deviation.explanation } : {}),
+            },
+          ]
         : [],
     ),
   );

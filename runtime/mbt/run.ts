@@ -13,9 +13,9 @@ import type { Timeouts } from '../../machines/protocol.js';
 import { describeWithDefinitions } from '../../diagrams/model.js';
 import { concretize, describeAction, observeServerElement, RESOURCE, TLS_GARBAGE, type Account, type ClientAction, type ClientState } from './actions.js';
 import { WireClient, type Observation } from './client.js';
-import { compareObservations, display, expectedObservations, ignorable } from './compare.js';
+import { compareObservations, display, expectedObservations, ignorable, notesFor } from './compare.js';
 import { Model, seededRandom, type ModelPolicy, type ModelState } from './model.js';
-import { activeStatePaths, indexOfDefinitions, planPaths, transitionName, type PathPlan, type TestPath } from './paths.js';
+import { indexOfDefinitions, visitedStatePaths, planPaths, transitionName, type PathPlan, type TestPath } from './paths.js';
 import { serializeElement, serializeHeader } from '../xml/index.js';
 import { NS } from '../../machines/ns.js';
 
@@ -45,9 +45,18 @@ export interface PathResult {
   readonly actions: readonly string[];
   readonly status: 'pass' | 'deviation' | 'error';
   readonly steps: readonly StepResult[];
-  readonly deviation?: { readonly step: number; readonly action: string; readonly rfc: readonly string[]; readonly expected: readonly string[]; readonly received: readonly string[] };
+  readonly deviation?: {
+    readonly step: number;
+    readonly action: string;
+    readonly rfc: readonly string[];
+    readonly expected: readonly string[];
+    readonly received: readonly string[];
+    readonly explanation?: string;
+  };
   readonly error?: string;
   readonly durationMs: number;
+  /** Tolerated differences (compare.ts notesFor), with the step they were seen in. */
+  readonly notes?: readonly string[];
   /** Bytes written (>>) and read (<<), for paths that did not pass. */
   readonly transcript?: readonly string[];
 }
@@ -162,7 +171,8 @@ async function playPath(
   const stepTimeout = opts.stepTimeoutMs ?? 3000;
   const settle = opts.settleMs ?? 60;
   const steps: StepResult[] = [];
-  const base = { id: path.id, goal: path.goal, actions: path.actions.map(describeAction) };
+  const notes: string[] = [];
+  const base = { id: path.id, goal: path.goal, actions: path.actions.map(describeAction), notes };
   let conn: WireClient;
   try {
     conn = await WireClient.connect({ host: target.host, port: target.port });
@@ -209,7 +219,8 @@ async function playPath(
       if (concrete.kind === 'end') {
         await conn.settle(settle);
       } else {
-        await conn.waitFor(count, count === 0 && concrete.kind !== 'wait' ? settle * 2 : waitMs, expectWhitespace);
+        const establishedNow = wasEstablished || next.machine.matches({ open: 'established' });
+        await conn.waitFor(count, count === 0 && concrete.kind !== 'wait' ? settle * 2 : waitMs, (o) => !ignorable(o, { established: establishedNow, expectWhitespace }));
         await conn.settle(settle);
       }
       const established = wasEstablished || next.machine.matches({ open: 'established' });
@@ -223,6 +234,7 @@ async function playPath(
         : relevant.filter((o) => o.kind !== 'whitespace');
       const mismatch = compareObservations(expected.filter((o) => o.kind !== 'whitespace' || expectWhitespace), comparable);
       const rfc = rfcOf(oracle, next.fired);
+      for (const o of comparable) for (const note of notesFor(o)) notes.push(`step ${i + 1} (${describeAction(action)}): ${note}`);
       for (const o of all) if (o.kind === 'element') client = observeServerElement(client, o.element);
       const step: StepResult = {
         action: describeAction(action),
@@ -237,12 +249,19 @@ async function playPath(
           ...base,
           status: 'deviation',
           steps,
-          deviation: { step: i, action: step.action, rfc, expected: mismatch.expected, received: mismatch.received },
+          deviation: {
+            step: i,
+            action: step.action,
+            rfc,
+            expected: mismatch.expected,
+            received: mismatch.received,
+            ...(mismatch.explanation !== undefined ? { explanation: mismatch.explanation } : {}),
+          },
           durationMs: Date.now() - started,
           transcript: transcriptOf(conn),
         };
       }
-      cover(next.fired, activeStatePaths(next.machine));
+      cover(next.fired, visitedStatePaths(next.machine, next.fired));
       model = next;
       if (conn.closed && i < path.actions.length - 1 && next.machine.status === 'active') {
         return { ...base, status: 'deviation', steps, deviation: { step: i, action: step.action, rfc, expected: ['(connection open)'], received: ['(TCP closed)'] }, durationMs: Date.now() - started };

@@ -14,7 +14,7 @@ import type { ModelPolicy } from './model.js';
 import type { RunProfile, Target } from './run.js';
 
 /** Short enough to keep a run in seconds, long enough that a path's steps finish before a timer (§4.6). */
-export const SELF_TIMEOUTS: Timeouts = { negotiation: 3000, idle: 1500, pingResponse: 700, closeWait: 700 };
+export const SELF_TIMEOUTS: Timeouts = { negotiation: 5000, idle: 2000, pingResponse: 1000, closeWait: 1000 };
 
 export const SELF_ACCOUNT = { user: 'mbt', password: 'mbt-secret-1' };
 export const SELF_DOMAIN = 'localhost';

@@ -104,8 +104,9 @@ export class SocketTransport implements Transport {
     secure.once('close', () => {
       if (!settled) bad(new Error('connection closed during the TLS handshake'));
     });
-    secure.once('secure', () => secure.removeListener('error', bad));
-    secure.once('secureConnect', () => secure.removeListener('error', bad));
+    // A client TLSSocket emits 'secure' *before* it verifies the certificate (verification
+    // failures then arrive as 'error'), so only the role's own completion event disarms `bad`.
+    secure.once(role.role === 'server' ? 'secure' : 'secureConnect', () => secure.removeListener('error', bad));
     this.listen(secure);
   }
 

@@ -47,14 +47,24 @@ class ConnectionDriver extends SessionDriver {
     private readonly bucket: TokenBucket,
     private readonly reading: { pause(): void; resume(): void },
     private readonly onClosed: () => void,
+    private readonly onError: (err: unknown) => void,
   ) {
     super(opts);
+  }
+
+  /** Bytes into the parser and machine; an exception there ends this stream only. */
+  private feed(chunk: Uint8Array | string): void {
+    try {
+      super.receive(chunk);
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   override receive(chunk: Uint8Array | string): void {
     const wait = this.bucket.take(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength);
     if (this.timer === undefined && wait === 0) {
-      super.receive(chunk);
+      this.feed(chunk);
       return;
     }
     this.held.push(chunk);
@@ -92,7 +102,7 @@ class ConnectionDriver extends SessionDriver {
     const held = this.held;
     this.held = [];
     this.reading.resume();
-    for (const chunk of held) super.receive(chunk);
+    for (const chunk of held) this.feed(chunk);
   }
 }
 
@@ -130,7 +140,7 @@ export class Connection {
         input: host.input,
         transport,
         parser: host.parser,
-        onCommand: (command) => this.perform(command),
+        onCommand: (command) => this.performSafely(command),
       },
       new TokenBucket({ bytesPerSecond: host.bytesPerSecond, burstBytes: host.burstBytes }),
       {
@@ -141,6 +151,10 @@ export class Connection {
         resume: () => this.transport.resume(),
       },
       () => this.onSocketClosed(),
+      (err) => {
+        this.host.logger.error('connection.internal-error', { conn: this.id, error: err instanceof Error ? err.stack : String(err) });
+        this.fail('internal-server-error');
+      },
     );
     this.driver = this.driverImpl;
   }
@@ -181,6 +195,19 @@ export class Connection {
   /** Abort without a handshake (shutdown deadline passed). */
   destroy(): void {
     this.transport.destroy();
+  }
+
+  /**
+   * A bug in the glue must cost one stream, not the server: the stream ends with
+   * `<internal-server-error/>` (§4.9.3.8) and the error is logged.
+   */
+  private performSafely(command: Command): void {
+    try {
+      this.perform(command);
+    } catch (err) {
+      this.host.logger.error('connection.internal-error', { conn: this.id, command: command.type, error: err instanceof Error ? err.stack : String(err) });
+      if (command.type !== 'ended') queueMicrotask(() => this.fail('internal-server-error'));
+    }
   }
 
   private perform(command: Command): void {

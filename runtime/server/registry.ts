@@ -60,9 +60,11 @@ export class SessionRegistry {
     return true;
   }
 
+  /** The session bound to `fullJid` (undefined for anything else, a bare JID included). */
   get(fullJid: string): RegisteredSession | undefined {
-    const { bareJid, resource } = split(fullJid);
-    return this.byAccount.get(bareJid)?.get(resource);
+    const jid = parseJid(fullJid);
+    if (jid === undefined || jid.resource === undefined) return undefined;
+    return this.byAccount.get(formatJid(bare(jid)))?.get(jid.resource);
   }
 
   /** Full JIDs of the account's bound resources, in bind order. */

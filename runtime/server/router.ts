@@ -53,14 +53,15 @@ export const SERVER_FEATURES = [NS.DISCO_INFO, NS.PING] as const;
 const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
 
 /**
- * Route one stanza from a bound client. `stanza.attrs.from` is the sender's full JID
- * (stamped by the machine, §8.1.2.1), or its bare JID for subscription presence.
+ * Route one stanza from the bound client `sender` (its full JID). `stanza.attrs.from` was
+ * stamped by the machine (§8.1.2.1): the same full JID, or the bare JID for subscription
+ * presence; errors and results always go back to the full JID of the stream.
  */
-export function route(stanza: XmlElement, view: RouterView): Delivery[] {
-  const sender = parseJid(attr(stanza, 'from') ?? '');
-  if (sender === undefined) return []; // cannot happen after stamping; nothing to answer to
-  const senderFull = formatJid(sender);
-  const senderBare = formatJid(bare(sender));
+export function route(stanza: XmlElement, view: RouterView, sender: string = attr(stanza, 'from') ?? ''): Delivery[] {
+  const senderJid = parseJid(sender);
+  if (senderJid === undefined) return []; // cannot happen for a bound stream; nothing to answer to
+  const senderFull = formatJid(senderJid);
+  const senderBare = formatJid(bare(senderJid));
   const r = new Routing(stanza, senderFull, view);
 
   // §8.2.3: an IQ of no known type cannot be processed; a get/set that is not exactly one payload is malformed.
@@ -75,7 +76,7 @@ export function route(stanza: XmlElement, view: RouterView): Delivery[] {
   const toText = attr(stanza, 'to');
   if (toText === undefined) {
     // §10.3: no 'to': handled on behalf of the sending account.
-    if (stanza.name === 'message') return toAccount(r, { ...bare(sender) }, senderBare); // §10.3.1
+    if (stanza.name === 'message') return toAccount(r, bare(senderJid), senderBare); // §10.3.1
     if (stanza.name === 'presence') return []; // §10.3.2: broadcast to subscribers; without a roster there are none
     return r.accountIq(senderBare); // §10.3.3
   }

@@ -131,7 +131,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
         accountExists: (local) => accounts.lookup(local) !== null,
         resources: (bareJid) => registry.resources(bareJid),
         hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
-      });
+      }, from.jid);
     } catch (err) {
       // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
       logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
@@ -219,11 +219,12 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       const open = [...connections];
       logger.info('shutdown', { connections: open.length, sessions: registry.size });
       for (const c of open) c.shutdown();
+      let timer: ReturnType<typeof setTimeout> | undefined;
       const deadline = new Promise<'timeout'>((resolve) => {
-        const t = setTimeout(() => resolve('timeout'), limits.shutdownGraceMs);
-        t.unref();
+        timer = setTimeout(() => resolve('timeout'), limits.shutdownGraceMs);
       });
       const result = await Promise.race([Promise.all(open.map((c) => c.whenClosed())), deadline]);
+      clearTimeout(timer);
       if (result === 'timeout') {
         const left = [...connections];
         logger.warn('shutdown.forced', { connections: left.length });

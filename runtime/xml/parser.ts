@@ -23,11 +23,10 @@
 import { SaxesParser, type SaxesTagNS, type XMLDecl } from 'saxes';
 import type { StreamErrorCondition } from '../../machines/conditions.js';
 import { NS } from '../../machines/ns.js';
-import type {
-  ElementEvent, HeaderEvent, KeepaliveEvent, ParseErrorEvent, StreamCloseEvent, StreamHeader,
-} from '../../machines/protocol.js';
+import type { ElementEvent, HeaderEvent, KeepaliveEvent, ParseErrorEvent, StreamCloseEvent } from '../../machines/protocol.js';
 import type { XmlElement, XmlNode } from '../../machines/xml.js';
 import { Utf8Input } from './decoder.js';
+import { readStreamHeader } from './header.js';
 import { resolveParserOptions, type ResolvedParserOptions, type StreamParserOptions } from './options.js';
 
 export type { StreamParserOptions } from './options.js';
@@ -142,17 +141,22 @@ export class StreamParser {
    * layer. With `after` (a §4.3.3 restart, e.g. after SASL `<success/>`) the input that
    * followed that event is parsed again as the start of the new stream, because the peer
    * may have pipelined its new header behind it; the events of that input are returned.
-   * `after` must be an event of the latest `write` (or the last event emitted before it).
+   * `after` should be an event of the latest `write` or `reset` (as the SessionDriver
+   * does); an event this parser never emitted is treated like no argument, but the byte
+   * decoder is kept.
    */
   reset(after?: ParserEvent): ParserEvent[] {
     this.out = [];
     this.keepaliveReported = false;
-    const end = after === undefined ? undefined : this.ends.get(after);
-    if (end === undefined || end < this.tailStart) {
+    const known = after === undefined ? undefined : this.ends.get(after);
+    if (known === undefined) {
       if (after === undefined) this.input = new Utf8Input();
       this.newStream(this.offset);
       return this.out;
     }
+    // Text before `tailStart` is gone; for an event older than that it was whitespace or
+    // units already reported, so the new stream starts with what is still held.
+    const end = Math.max(known, this.tailStart);
     const rest = this.tail.slice(end - this.tailStart);
     this.newStream(end);
     this.tail = rest;
@@ -382,36 +386,11 @@ export class StreamParser {
   }
 
   private onHeader(tag: SaxesTagNS): void {
-    // §4.8.1: the root must be qualified by the stream namespace.
-    if (tag.uri !== NS.STREAMS) {
-      this.abort('invalid-namespace', `the stream root <${tag.name}> is not qualified by ${NS.STREAMS} (RFC 6120 §4.8.1)`);
-    }
-    // The streams namespace is right but this is not a stream header at all: XML "that cannot be processed".
-    if (tag.local !== 'stream') this.abort('bad-format', `<${tag.name}> is not a stream header (RFC 6120 §4.2)`);
-    // §4.8.5 interoperability note and the §4.9.3.2 example: we accept only the prefix 'stream'.
-    // That also rejects "prefix-free canonicalization" (§4.8.2), which we do not support.
-    if (tag.prefix !== 'stream') {
-      this.abort('bad-namespace-prefix', `the stream namespace must use the prefix 'stream', not '${tag.prefix}' (RFC 6120 §4.8.5)`);
-    }
-    // §4.8.2 / §4.9.3.10: the content namespace is the header's default namespace and must be
-    // one we support. We require it to be declared (no prefix-free canonicalization), so a
-    // header without one is treated like an unsupported content namespace.
-    const content = tag.ns[''];
-    if (content === undefined || content === '') {
-      this.abort('invalid-namespace', 'the stream header declares no content namespace (RFC 6120 §4.8.2)');
-    }
-    if (!this.limits.contentNamespaces.includes(content)) {
-      this.abort('invalid-namespace', `unsupported content namespace '${content}' (RFC 6120 §4.9.3.10)`);
-    }
-    const attr = (name: string): string | undefined => tag.attributes[name]?.value;
-    const header: Record<string, string> = { contentNamespace: content };
-    for (const [key, name] of [['from', 'from'], ['to', 'to'], ['id', 'id'], ['lang', 'xml:lang'], ['version', 'version']] as const) {
-      const v = attr(name);
-      if (v !== undefined) header[key] = v;
-    }
-    this.contentNamespace = content;
+    const result = readStreamHeader(tag, this.limits.contentNamespaces);
+    if (!result.ok) this.abort(result.condition, result.text);
+    this.contentNamespace = result.header.contentNamespace;
     this.mode = 'open';
-    this.emit({ type: 'HEADER', header: header as unknown as StreamHeader }, this.pieceEnd);
+    this.emit({ type: 'HEADER', header: result.header }, this.pieceEnd);
     this.atTop = true;
   }
 

@@ -50,7 +50,10 @@ function write(e: XmlElement, defaultNs: string, scope: Scope, out: string[]): v
     if (name === 'xmlns' || name === 'xmlns:stream') continue; // the model's xmlns field / the header's prefix rule
     if (name.startsWith('xmlns:')) {
       const prefix = name.slice(6);
-      if (!isNcName(prefix) || prefix.toLowerCase().startsWith('xml')) throw new Error(`cannot serialize namespace declaration '${name}'`);
+      // XML-NAMES §3: a prefix cannot be bound to the empty name (undeclared) in XML 1.0, nor be xml*.
+      if (!isNcName(prefix) || prefix.toLowerCase().startsWith('xml') || value === '') {
+        throw new Error(`cannot serialize namespace declaration ${name}='${value}'`);
+      }
       if (inner === scope) inner = new Map(scope);
       (inner as Map<string, string>).set(prefix, value);
     }

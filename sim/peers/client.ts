@@ -47,6 +47,8 @@ export interface ClientRecord {
 
 export interface ClientWorld {
   readonly clock: VirtualClock;
+  /** The client machine's timeouts (the server's, so both sides agree on scales). */
+  readonly timeouts: import('../../machines/protocol.js').Timeouts;
   readonly rng: Rng;
   readonly domain: string;
   /** Ask the host to end this client's server session (§4.4 server-initiated close, §4.9.3.20 shutdown). */
@@ -306,31 +308,8 @@ export class ScriptedClient implements LinkSink {
   }
 
   private sendStanza(kind: StanzaKind): void {
-    const d = this.world.domain;
-    const absent = ABSENT_USERS[this.seq % ABSENT_USERS.length];
-    const peers = Object.keys(SIM_ACCOUNTS).filter((u) => u !== this.plan.user);
-    const peer = peers[this.seq % peers.length];
-    const id = `c${this.record.index}-${this.seq++}`;
-    const body = (s: string) => el('body', NS.CLIENT, {}, s);
-    const ping = el('ping', NS.PING);
-    let s: XmlElement;
-    switch (kind) {
-      case 'msg-peer': s = el('message', NS.CLIENT, { id, to: `${peer}@${d}`, type: 'chat' }, body(id)); break;
-      case 'msg-self': s = el('message', NS.CLIENT, { id }, body(id)); break;
-      case 'presence': s = el('presence', NS.CLIENT, { id }); break;
-      case 'ping-server': s = el('iq', NS.CLIENT, { id, to: d, type: 'get' }, ping); break;
-      case 'ping-self': s = el('iq', NS.CLIENT, { id, to: `${this.plan.user}@${d}`, type: 'get' }, ping); break;
-      case 'iq-absent-bare': s = el('iq', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'get' }, ping); break;
-      case 'iq-absent-full': s = el('iq', NS.CLIENT, { id, to: `${absent}@${d}/r${this.seq}`, type: 'get' }, ping); break;
-      case 'msg-absent-bare': s = el('message', NS.CLIENT, { id, to: `${absent}@${d}` }, body(id)); break;
-      case 'msg-absent-full': s = el('message', NS.CLIENT, { id, to: `${absent}@${d}/r${this.seq}` }, body(id)); break;
-      case 'iq-unknown': s = el('iq', NS.CLIENT, { id, to: d, type: 'get' }, el('query', 'urn:sim:unknown')); break;
-      case 'error-to-absent':
-        s = el('message', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'error' }, el('error', NS.CLIENT, { type: 'cancel' }, el('item-not-found', NS.STANZAS)));
-        break;
-      case 'msg-remote': s = el('message', NS.CLIENT, { id, to: `someone@elsewhere.example` }, body(id)); break;
-    }
-    this.record.sent.push({ id, kind, name: s.name, type: attr(s, 'type'), to: attr(s, 'to'), at: this.world.clock.now() });
+    const s = planStanza(kind, this.record.index, this.seq++, this.plan.user, this.world.domain);
+    this.record.sent.push({ id: attr(s, 'id')!, kind, name: s.name, type: attr(s, 'type'), to: attr(s, 'to'), at: this.world.clock.now() });
     this.write(s);
   }
 
@@ -484,3 +463,28 @@ export class ScriptedClient implements LinkSink {
 
 /** The simulator's stanza size limit (§13.12): small, so oversize input is cheap to generate. */
 export const SIM_MAX_STANZA_BYTES = 8192;
+
+/** The stanza a script step sends (ids are unique per client: `c<index>-<seq>`). */
+export function planStanza(kind: StanzaKind, index: number, seq: number, user: string, d: string): XmlElement {
+  const absent = ABSENT_USERS[seq % ABSENT_USERS.length];
+  const peers = Object.keys(SIM_ACCOUNTS).filter((u) => u !== user);
+  const peer = peers[seq % peers.length];
+  const id = `c${index}-${seq}`;
+  const body = (t: string) => el('body', NS.CLIENT, {}, t);
+  const ping = el('ping', NS.PING);
+  switch (kind) {
+    case 'msg-peer': return el('message', NS.CLIENT, { id, to: `${peer}@${d}`, type: 'chat' }, body(id));
+    case 'msg-self': return el('message', NS.CLIENT, { id }, body(id));
+    case 'presence': return el('presence', NS.CLIENT, { id });
+    case 'ping-server': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, ping);
+    case 'ping-self': return el('iq', NS.CLIENT, { id, to: `${user}@${d}`, type: 'get' }, ping);
+    case 'iq-absent-bare': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'get' }, ping);
+    case 'iq-absent-full': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}/r${seq}`, type: 'get' }, ping);
+    case 'msg-absent-bare': return el('message', NS.CLIENT, { id, to: `${absent}@${d}` }, body(id));
+    case 'msg-absent-full': return el('message', NS.CLIENT, { id, to: `${absent}@${d}/r${seq}` }, body(id));
+    case 'iq-unknown': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, el('query', 'urn:sim:unknown'));
+    case 'error-to-absent':
+      return el('message', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'error' }, el('error', NS.CLIENT, { type: 'cancel' }, el('item-not-found', NS.STANZAS)));
+    case 'msg-remote': return el('message', NS.CLIENT, { id, to: `someone@elsewhere.example` }, body(id));
+  }
+}

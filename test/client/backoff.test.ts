@@ -121,7 +121,7 @@ describe('client reconnection schedule (§3.3) with an injected clock and random
     clock.fireAll();
     await nextSchedule();
     expect(scheduled).toEqual([500, 1000, 1500]); // windows 1000, 2000, 3000 (truncated at max)
-    expect(errors[0]).toMatch(/connection lost: cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    expect(errors[0]).toMatch(/connection lost \(RFC 6120 §3\): cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
 
     const outcome = await client.stop();
     expect(outcome.kind).toBe('transport');

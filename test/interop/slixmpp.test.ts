@@ -1,6 +1,7 @@
 /**
- * Interop with slixmpp (Debian's python3-slixmpp), no mocks: two slixmpp clients against a
- * real server on a loopback port. Fails loudly when the peer is missing (run `npm run setup`).
+ * Interop with slixmpp (Debian's python3-slixmpp), no mocks: two slixmpp clients, then one
+ * slixmpp and one xmpp.js client, against a real server on a loopback port. Fails loudly
+ * when the peer is missing (run `npm run setup`).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -20,10 +21,42 @@ beforeAll(async () => {
   running = await startServer({ logLevel: 'info' });
   running.server.accounts.add('alice', 'correct horse');
   running.server.accounts.add('bob', 'battery staple');
+  running.server.accounts.add('carol', 'tr0ub4dor');
 });
 afterAll(async () => {
   await running?.stop();
 });
+
+/** xmpp.js in echo mode (xmppjs_peer.mjs), trusting the pinned certificate; resolves its full JID once online. */
+function startXmppjsEcho(ca: string): { online: Promise<string>; exited: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: ca };
+  delete env['NODE_TLS_REJECT_UNAUTHORIZED'];
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'xmppjs_peer.mjs'), 'echo', String(running.port), 'localhost', 'carol', 'tr0ub4dor', 'xmppjs'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  let stdout = '';
+  let stderr = '';
+  let announce: (jid: string) => void = () => undefined;
+  const online = new Promise<string>((resolve, reject) => {
+    announce = resolve;
+    setTimeout(() => reject(new Error(`xmpp.js echo peer not online: ${stdout} ${stderr}`)), 30_000).unref();
+  });
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    const m = /\{"online":"([^"]+)"\}/.exec(stdout);
+    if (m) announce(m[1]!);
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+  return { online, exited };
+}
 
 function runPeer(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -70,5 +103,26 @@ describe('slixmpp interop', () => {
     const ended = running.logs.filter((l) => l.event === 'stream.ended');
     expect(ended.map((l) => l['kind'])).toEqual(['closed', 'closed']);
     expect(running.server.sessionCount).toBe(0);
+  }, 90_000);
+
+  it('slixmpp ↔ xmpp.js through the server: messages both ways between two implementations', async () => {
+    const ca = join(running.dataDir, 'pinned-cert.pem');
+    writeFileSync(ca, running.ca);
+    const echo = startXmppjsEcho(ca);
+    const peerJid = await echo.online;
+    expect(peerJid).toBe('carol@localhost/xmppjs'); // client-submitted resourcepart (§7.7)
+    const r = await runPeer(['cross', String(running.port), ca, 'alice@localhost', 'correct horse', 'SCRAM-SHA-256', peerJid]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { jid: string; echoes: unknown[]; failures: string[]; disconnected: boolean };
+    expect(out.failures).toEqual([]);
+    expect(out.echoes).toEqual([
+      { from: peerJid, to: out.jid, body: 'echo: first <&> message' },
+      { from: peerJid, to: out.jid, body: 'echo: second' },
+    ]);
+    expect(out.disconnected).toBe(true);
+    const js = await echo.exited;
+    expect(js.code, js.stderr).toBe(0);
+    expect(js.stdout).toContain('{"stopped":"offline"}');
+    await eventually(() => running.server.connectionCount === 0 && running.server.sessionCount === 0, 5000, 'all closed');
   }, 90_000);
 });

@@ -9,6 +9,7 @@ disco#info (XEP-0030), try a roster get (which this RFC 6120-only server answers
 happened; everything else goes to stderr.
 
 usage: slixmpp_peer.py PORT CA_FILE JID1 PASSWORD1 MECH1 JID2 PASSWORD2 MECH2
+       slixmpp_peer.py cross PORT CA_FILE JID PASSWORD MECH PEER_FULL_JID   (see cross below)
 """
 import asyncio
 import json
@@ -108,8 +109,52 @@ async def main(argv):
     return 0
 
 
+async def cross(argv):
+    """cross PORT CA_FILE JID PASSWORD MECH PEER: talk to another implementation's client.
+
+    Sends two messages to PEER (a full JID), expects each echoed back, sends 'quit' and
+    disconnects. Prints one JSON object.
+    """
+    port, ca_file, peer_jid = int(argv[2]), argv[3], argv[7]
+    me = Peer(argv[4], argv[5], argv[6], ca_file)
+    out = {'failures': []}
+    t0 = time.monotonic()
+    me.connect(('127.0.0.1', port), force_starttls=True)
+    try:
+        started = await asyncio.wait_for(me.started, TIMEOUT)
+    except asyncio.TimeoutError:
+        out['failures'] = ['login timed out'] + me.failures
+        print(json.dumps(out))
+        return 1
+    out['login_ms'] = round((started - t0) * 1000, 1)
+    out['jid'] = str(me.boundjid)
+    echoes = []
+    for body in ('first <&> message', 'second'):
+        me.send_message(mto=peer_jid, mbody=body, mtype='chat')
+        reply = await asyncio.wait_for(me.inbox.get(), TIMEOUT)
+        echoes.append({'from': str(reply['from']), 'to': str(reply['to']), 'body': reply['body']})
+    out['echoes'] = echoes
+    me.send_message(mto=peer_jid, mbody='quit', mtype='chat')
+    me.disconnect()
+    try:
+        await asyncio.wait_for(me.ended, TIMEOUT)
+        out['disconnected'] = True
+    except asyncio.TimeoutError:
+        out['disconnected'] = False
+    out['failures'] = me.failures
+    print(json.dumps(out))
+    return 0
+
+
 if __name__ == '__main__':
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    sys.exit(loop.run_until_complete(main(sys.argv)))
+    entry = cross if sys.argv[1] == 'cross' else main
+    code = loop.run_until_complete(entry(sys.argv))
+    # slixmpp leaves its filter tasks pending after a disconnect; end them quietly.
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    sys.exit(code)

@@ -10,6 +10,7 @@
  * stays on; nothing sets NODE_TLS_REJECT_UNAUTHORIZED.
  *
  * usage: node xmppjs_peer.mjs PORT DOMAIN USER1 PASSWORD1 USER2 PASSWORD2
+ *        node xmppjs_peer.mjs echo PORT DOMAIN USER PASSWORD RESOURCE   (see echo below)
  */
 import { client, xml } from '@xmpp/client';
 
@@ -94,7 +95,39 @@ async function main() {
   out.stopped = [a.xmpp.status, b.xmpp.status];
 }
 
-main().then(
+/**
+ * echo mode (`node xmppjs_peer.mjs echo PORT DOMAIN USER PASSWORD RESOURCE`): log in, print
+ * {"online": JID}, answer every message with "echo: BODY" to its sender, and on the body
+ * "quit" stop cleanly and print {"stopped": STATUS}. The slixmpp test talks to it.
+ */
+async function echo([port, domain, username, password, resource]) {
+  const xmpp = client({ service: `xmpp://127.0.0.1:${port}`, domain, username, password, resource });
+  xmpp.reconnect.stop();
+  xmpp.on('error', (err) => process.stderr.write(`xmpp.js error: ${err.condition ?? err.message}\n`));
+  const quit = new Promise((resolve) => {
+    xmpp.on('stanza', async (stanza) => {
+      if (!stanza.is('message') || stanza.attrs.type === 'error') return;
+      const body = stanza.getChildText('body');
+      if (body === 'quit') return resolve();
+      await xmpp.send(xml('message', { to: stanza.attrs.from, type: 'chat', id: `echo-${stanza.attrs.id}` }, xml('body', {}, `echo: ${body}`)));
+    });
+  });
+  const address = await withTimeout(xmpp.start(), 'login');
+  process.stdout.write(`${JSON.stringify({ online: address.toString() })}\n`);
+  await withTimeout(quit, 'quit message');
+  await xmpp.stop();
+  process.stdout.write(`${JSON.stringify({ stopped: xmpp.status })}\n`);
+}
+
+if (process.argv[2] === 'echo') {
+  echo(process.argv.slice(3)).then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`${err?.stack ?? err}\n`);
+      process.exit(1);
+    },
+  );
+} else main().then(
   () => {
     process.stdout.write(`${JSON.stringify(out)}\n`);
     process.exit(0);

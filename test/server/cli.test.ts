@@ -3,12 +3,15 @@
  * on a temporary data directory.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
+import { el } from '../../machines/xml.js';
+import { createServer } from '../../runtime/server/index.js';
 import { presentedIdentifiers } from '../../runtime/tls/index.js';
+import { certificate } from './fixture.js';
 import { login, RawClient, streamErrorCondition } from './client.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -75,6 +78,32 @@ describe('xmppkit adduser / passwd / deluser', () => {
     const nothing = xmppkit('deluser', 'alice@localhost', '--data', join(fresh, 'none'));
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toContain('no server data');
+  });
+});
+
+describe('createServer certificate options', () => {
+  it('--cert/--key files are used as given; no certificate is generated then', async () => {
+    const dir = tempDir();
+    const bundle = certificate();
+    writeFileSync(join(dir, 'c.pem'), bundle.certPem);
+    writeFileSync(join(dir, 'k.pem'), bundle.keyPem);
+    const server = createServer({ port: 0, dataDir: join(dir, 'data'), cert: join(dir, 'c.pem'), key: join(dir, 'k.pem'), logLevel: 'silent' });
+    try {
+      expect(server.certificatePem).toBe(bundle.certPem);
+      expect(existsSync(join(dir, 'data', 'tls'))).toBe(false);
+      const { port } = await server.listen();
+      const c = await RawClient.connect(port);
+      c.open();
+      await c.element('features', NS.STREAMS);
+      c.send(el('starttls', NS.TLS));
+      await c.element('proceed', NS.TLS);
+      const secure = await c.startTls(bundle.certPem);
+      expect(secure.authorized).toBe(true);
+      c.destroy();
+    } finally {
+      await server.close();
+    }
+    expect(() => createServer({ port: 0, dataDir: join(dir, 'data'), cert: join(dir, 'missing.pem'), key: join(dir, 'k.pem'), logLevel: 'silent' })).toThrow(/no such file/);
   });
 });
 

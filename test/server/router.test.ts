@@ -185,6 +185,16 @@ describe('RFC 6120 §10.4 remote domains, §8.3.3.8 malformed addresses, §8.2.3
   });
 });
 
+describe('errors go back to the stream that sent the stanza', () => {
+  it("subscription presence carries the bare JID as 'from' (§8.1.2.1); its error still reaches the full JID", () => {
+    const sub = el('presence', NS.CLIENT, { from: 'juliet@im.example.com', to: 'romeo@example.net', type: 'subscribe' });
+    const out = route(sub, view(), JULIET);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.to).toBe(JULIET);
+    expect(stanzaError(out[0]!.stanza).condition).toBe('remote-server-not-found');
+  });
+});
+
 describe('RFC 6120 §8.3.1: never answer an error with an error', () => {
   it.each([
     msg('nobody@im.example.com', { type: 'error' }),

@@ -96,6 +96,25 @@ describe('routing (§10) between two real sessions', () => {
     await closeClient(r.client);
   });
 
+  it('extension payloads pass through unchanged (§8.4): foreign namespaces, prefixed attributes, xml:lang', async () => {
+    const j = await juliet();
+    const r = await romeo();
+    const raw =
+      `<message to='${r.jid}' id='ext' xml:lang='fr'><body>bonjour &amp; &lt;salut&gt;</body>` +
+      `<active xmlns='http://jabber.org/protocol/chatstates'/>` +
+      `<x xmlns='urn:example:x' xmlns:p='urn:example:p' p:flag='1'><p:item n='2'>t</p:item></x></message>`;
+    j.client.write(raw);
+    const got = await r.client.element('message', NS.CLIENT);
+    expect(got.attrs).toMatchObject({ id: 'ext', 'xml:lang': 'fr', from: j.jid });
+    expect(text(child(got, 'body', NS.CLIENT)!)).toBe('bonjour & <salut>');
+    expect(child(got, 'active', 'http://jabber.org/protocol/chatstates')).toBeDefined();
+    const x = child(got, 'x', 'urn:example:x')!;
+    expect(x.attrs['p:flag']).toBe('1');
+    expect(child(x, 'item', 'urn:example:p')!.attrs).toMatchObject({ n: '2' });
+    await closeClient(j.client);
+    await closeClient(r.client);
+  });
+
   it('in-order delivery (§10.1): bare and full JID addressed stanzas arrive in sending order', async () => {
     const j = await juliet();
     const r = await romeo();
@@ -165,6 +184,11 @@ describe('routing (§10) between two real sessions', () => {
     const malformed = iq('a@b@c', el('ping', NS.PING));
     client.send(malformed);
     expect(stanzaError(await reply(client, malformed))).toEqual({ condition: 'jid-malformed', type: 'modify' });
+    // Subscription presence is stamped with the bare JID (§8.1.2.1); its error still comes back on this stream.
+    client.send(el('presence', NS.CLIENT, { to: 'romeo@example.net', type: 'subscribe', id: 'sub1' }));
+    const subError = await client.stanza((s) => attr(s, 'id') === 'sub1');
+    expect(subError.attrs).toMatchObject({ type: 'error', to: 'juliet@localhost' });
+    expect(stanzaError(subError).condition).toBe('remote-server-not-found');
     await closeClient(client);
   });
 });

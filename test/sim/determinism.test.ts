@@ -45,7 +45,7 @@ describe('xmppkit sim is deterministic', () => {
   });
 
   it('a failure writes a JSON trace and a Mermaid diagram, and --replay reproduces it', async () => {
-    const s = simulate({ runs: 200, seed: 1, serverMachine: noCloseTagAfterStreamError });
+    const s = simulate({ runs: 500, seed: 1, serverMachine: noCloseTagAfterStreamError });
     expect(s.failure).toBeDefined();
     const trace = s.failure!.trace;
     expect(trace.path).toBe(s.failure!.path);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../sim/arbitraries.js';
 import { formatSummary, simulate } from '../../sim/runner.js';
 
-const RUNS: Record<(typeof SCENARIOS)[number], number> = { mixed: 600, conformant: 250, misbehaving: 300, silent: 250, faults: 250 };
+const RUNS: Record<(typeof SCENARIOS)[number], number> = { mixed: 400, conformant: 250, misbehaving: 300, silent: 250, faults: 250 };
 
 describe('simulated sessions against the real receiving entity', () => {
   for (const family of SCENARIOS) {
@@ -32,7 +32,7 @@ describe('simulated sessions against the real receiving entity', () => {
   }
 
   it('the mixed runs visit every state of the receiving entity', () => {
-    const s = simulate({ runs: 300, seed: 7 });
+    const s = simulate({ runs: 250, seed: 7 });
     const cov = s.coverage.summary();
     expect(cov.missedStates).toEqual([]);
     expect(cov.transitions[0] / cov.transitions[1]).toBeGreaterThan(0.5);

@@ -33,10 +33,22 @@ describe('RFC 6120 §13.12 / §4.9.3.14: size limits end the stream while the da
     expect(over.write(body('€'.repeat(100)))).toEqual([policy]);
   });
 
-  it('a huge chunk without any ">" is refused without being handed to the XML parser', () => {
+  it('a huge chunk without any ">" is refused at the limit', () => {
     const p = new StreamParser();
     p.write(HEADER);
     expect(p.write(`<message><body>${'y'.repeat(300_000)}`)).toEqual([policy]);
+  });
+
+  it('a fault before the limit is reported as that fault, however the input is cut', () => {
+    const input = `<message><body>a<<${'y'.repeat(2000)}`;
+    const whole = new StreamParser({ maxStanzaBytes: 1000 });
+    whole.write(HEADER);
+    expect(whole.write(input)).toEqual([expect.objectContaining({ condition: 'not-well-formed' })]);
+    const cut = new StreamParser({ maxStanzaBytes: 1000 });
+    cut.write(HEADER);
+    const events = [];
+    for (let i = 0; i < input.length; i += 10) events.push(...cut.write(input.slice(i, i + 10)));
+    expect(events).toEqual([expect.objectContaining({ condition: 'not-well-formed' })]);
   });
 
   it('the limit applies to each top-level element, not to the stream', () => {

@@ -28,6 +28,15 @@ describe('RFC 6120 §4.2 / §4.7: stream header', () => {
     expect(ev).toEqual({ type: 'HEADER', header: { contentNamespace: NS.CLIENT } });
   });
 
+  it("§11.8: always XML 1.0, whatever version the declaration names; standalone='yes' is ignored (§11.5)", () => {
+    const p = new StreamParser();
+    expect(p.write(`<?xml version='1.1' standalone='yes'?><stream:stream ${STREAM_ATTRS}>`)).toEqual([
+      { type: 'HEADER', header: { contentNamespace: NS.CLIENT } },
+    ]);
+    // &#x1; is a character in XML 1.1 only.
+    expect(p.write(`<message><body>&#x1;</body></message>`)).toEqual([expect.objectContaining({ condition: 'not-well-formed' })]);
+  });
+
   it('restricts content namespaces to the configured ones', () => {
     const events = new StreamParser({ contentNamespaces: [NS.SERVER] }).write(`<stream:stream ${STREAM_ATTRS}>`);
     expect(events).toEqual([expect.objectContaining({ type: 'PARSE_ERROR', condition: 'invalid-namespace' })]);

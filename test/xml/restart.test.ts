@@ -56,17 +56,37 @@ describe('RFC 6120 §4.3.3: stream restart with pipelined input', () => {
     p.write(HEADER);
     const [success] = p.write(SUCCESS);
     const more = p.write(`  ${NEW_HEADER}`);
-    expect(more).toEqual([{ type: 'KEEPALIVE' }]); // the header is a well-formed child element in the old stream: not complete yet
+    // In the old stream a second header is refused; the restart makes it the new stream's header.
+    expect(more).toEqual([{ type: 'KEEPALIVE' }, expect.objectContaining({ type: 'PARSE_ERROR', condition: 'bad-format' })]);
     expect(p.reset(success)).toEqual([NEW_HEADER_EVENT]);
+  });
+
+  it('reset(event) after later writes trimmed the keepalives behind it still finds the new header', () => {
+    const p = new StreamParser();
+    p.write(HEADER);
+    const [success] = p.write(SUCCESS);
+    expect(p.write('   ')).toEqual([{ type: 'KEEPALIVE' }]);
+    expect(p.write(' ')).toEqual([{ type: 'KEEPALIVE' }]);
+    p.write(`<stream:stream ${STREAM_ATTRS} version='1.0'`);
+    expect(p.reset(success)).toEqual([]);
+    expect(p.write('>')).toEqual([{ type: 'HEADER', header: { contentNamespace: NS.CLIENT, version: '1.0' } }]);
+  });
+
+  it('reset(event) with an event from another parser is a plain reset', () => {
+    const other = new StreamParser().write(HEADER)[0]!;
+    const p = new StreamParser();
+    p.write(`${HEADER}<presence/>`);
+    expect(p.reset(other)).toEqual([]);
+    expect(p.write(HEADER)).toEqual([HEADER_EVENT]);
   });
 
   it('chained restarts: reset(event) on an event returned by reset()', () => {
     const p = new StreamParser();
     const first = p.write(`${HEADER}${SUCCESS}${NEW_HEADER}${SUCCESS}${NEW_HEADER}<presence/>`);
-    // In the old stream the pipelined header is just an unfinished child element.
-    expect(first.map((e) => e.type)).toEqual(['HEADER', 'ELEMENT']);
+    // In each old stream the pipelined header is refused; each restart re-parses it as the new header.
+    expect(first.map((e) => e.type)).toEqual(['HEADER', 'ELEMENT', 'PARSE_ERROR']);
     const second = p.reset(first[1]);
-    expect(second).toEqual([NEW_HEADER_EVENT, { type: 'ELEMENT', element: el('success', NS.SASL) }]);
+    expect(second).toEqual([NEW_HEADER_EVENT, { type: 'ELEMENT', element: el('success', NS.SASL) }, expect.objectContaining({ type: 'PARSE_ERROR' })]);
     const third = p.reset(second[1]);
     expect(third).toEqual([NEW_HEADER_EVENT, { type: 'ELEMENT', element: el('presence', NS.CLIENT) }]);
   });

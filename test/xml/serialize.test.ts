@@ -87,6 +87,7 @@ describe('RFC 6120 §4.8.5: serializeElement', () => {
     expect(() => serializeElement(el('a b', NS.CLIENT), NS.CLIENT)).toThrow(/element name/);
     expect(() => serializeElement(el('a', NS.CLIENT, { 'x y': '1' }), NS.CLIENT)).toThrow(/attribute/);
     expect(() => serializeElement(el('a', NS.CLIENT, { 'p:x': '1' }), NS.CLIENT)).toThrow(/prefix/);
+    expect(() => serializeElement(el('a', NS.CLIENT, { 'p:x': '1', 'xmlns:p': '' }), NS.CLIENT)).toThrow(/namespace declaration/);
   });
 });
 
@@ -149,6 +150,26 @@ describe('serializeElement ∘ parse is the identity', () => {
     (element, contentNs) => {
       const xml = serializeElement(element, contentNs);
       expect(reparse(xml, contentNs)).toEqual(normalize(element));
+    },
+  );
+
+  test.prop([fc.array(elementArb, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 8 })], { numRuns: 100 })(
+    'a stream of random elements cut at random byte positions parses to the same elements',
+    (elements, rawCuts) => {
+      const bytes = new TextEncoder().encode(
+        serializeHeader({ contentNamespace: NS.CLIENT }) + elements.map((e) => serializeElement(e, NS.CLIENT)).join(' ') + STREAM_CLOSE_TAG,
+      );
+      const cuts = [...new Set(rawCuts.map((c) => c % bytes.length))].sort((a, b) => a - b);
+      const p = new StreamParser();
+      const events = [];
+      let at = 0;
+      for (const cut of [...cuts, bytes.length]) {
+        events.push(...p.write(bytes.subarray(at, cut)));
+        at = cut;
+      }
+      const parsed = events.filter((e) => e.type === 'ELEMENT').map((e) => (e as { element: XmlElement }).element);
+      expect(parsed).toEqual(elements.map(normalize));
+      expect(events[events.length - 1]).toEqual({ type: 'STREAM_CLOSE' });
     },
   );
 });

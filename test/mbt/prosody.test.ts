@@ -1,0 +1,111 @@
+/**
+ * `xmppkit mbt` against Prosody (Debian's package, a private instance on a free loopback
+ * port): the run completes and lists Prosody's deviations from our receiving-entity model.
+ * A third-party server's deviation is a finding, not a failure; what must hold is the run
+ * itself, its coverage and report, and the behaviours pinned for every server
+ * (RFC 6120 §6.5.10, §4.3.5, §4.4). No Prosody is a failure with a clear message, never a skip.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../diagrams/generate.js';
+import { deviations, renderText, runMbt, type MbtReport } from '../../runtime/mbt/index.js';
+import { pinnedBehaviours } from './pinned.js';
+
+const PEERS = process.env.XMPPKIT_PEERS_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'peers');
+/** The last run's report, for people to read: the deviations found in Prosody. */
+export const PROSODY_REPORT = join(tmpdir(), 'xmppkit-mbt-prosody.json');
+
+let dataDir: string;
+let port: number;
+let report: MbtReport;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port: p } = s.address() as net.AddressInfo;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+beforeAll(async () => {
+  const up = join(PEERS, 'prosody-up.sh');
+  if (!existsSync(up)) throw new Error(`no ${up}: the Prosody peer scripts are needed for this test (set XMPPKIT_PEERS_DIR)`);
+  port = await freePort();
+  dataDir = mkdtempSync(join(tmpdir(), 'xmppkit-mbt-prosody-'));
+  try {
+    execFileSync('bash', [up, String(port), dataDir], { stdio: 'pipe', timeout: 240_000, env: { ...process.env, PROSODY_NETWORK_SETTINGS: 'nagle = false' } });
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    throw new Error(`Prosody did not start (install Debian's prosody: npm run setup): ${e.stderr?.toString() ?? e.message}`);
+  }
+  report = await runMbt({ kind: 'remote', host: '127.0.0.1', port, domain: 'localhost', user: 'alice', password: 'secret1', insecure: true });
+  writeFileSync(PROSODY_REPORT, `${JSON.stringify(report, null, 2)}\n`);
+}, 300_000);
+
+afterAll(() => {
+  if (dataDir) {
+    execFileSync('bash', [join(PEERS, 'prosody-down.sh'), dataDir], { stdio: 'pipe', timeout: 30_000 });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+describe('xmppkit mbt against Prosody (RFC 6120 §4-§8 receiving entity)', () => {
+  it('completes: every path is played to a pass or a deviation, none errors', () => {
+    expect(report.profiles).toHaveLength(1);
+    const errors = report.profiles[0]!.paths.filter((p) => p.status === 'error').map((p) => `${p.id}: ${p.error}`);
+    expect(errors).toEqual([]);
+    expect(report.totals.paths).toBeGreaterThan(20);
+    expect(report.totals.passed + report.totals.deviations).toBe(report.totals.paths);
+    expect(report.totals.passed).toBeGreaterThan(5);
+  });
+
+  it('uses the policy Prosody announces: STARTTLS required, its SCRAM and PLAIN mechanisms (§5.3.1, §6.3.3)', () => {
+    const policy = report.profiles[0]!.policy as { tls: string; mechanisms: string[] };
+    expect(policy.tls).toBe('required');
+    expect(policy.mechanisms).toContain('SCRAM-SHA-1');
+  });
+
+  it('reports coverage of the client-drivable transitions and states; timer paths are left out (Prosody\'s timers are unknown)', () => {
+    const c = report.coverage;
+    expect(c.drivable + c.hostInternal.length).toBe(c.transitions);
+    expect(c.covered).toBeLessThanOrEqual(c.reachable);
+    expect(c.reachable).toBeLessThan(c.drivable);
+    expect(c.unreachable.some((r) => r.transition.includes('after'))).toBe(true);
+    expect(c.percent).toBeGreaterThanOrEqual(40);
+    expect(c.states.covered).toBeGreaterThanOrEqual(15);
+  });
+
+  it('lists each deviation with the step, the RFC section, the expected and the received XML', () => {
+    const found = deviations(report);
+    expect(found.length).toBe(report.totals.deviations);
+    for (const d of found) {
+      expect(d.step.length).toBeGreaterThan(0);
+      expect(d.rfc.length).toBeGreaterThan(0);
+      expect(d.rfc.every((r) => /^(6120 §|XEP-)/.test(r))).toBe(true);
+      expect(d.expected.length + d.received.length).toBeGreaterThan(0);
+    }
+    const text = renderText(report);
+    expect(text).toMatch(/^model-based test of 127\.0\.0\.1:\d+ \(localhost\)/);
+    for (const d of found) expect(text).toContain(d.path.split('/')[1]!);
+  });
+
+  it('holds the behaviours pinned for every server: not-authorized, nothing routed before auth, closing answered (§6.5.10, §4.3.5, §4.4)', () => {
+    const pinned = pinnedBehaviours(report);
+    expect(pinned.wrongPassword.length).toBeGreaterThan(0);
+    for (const r of pinned.wrongPassword) expect(r).toMatch(/<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><not-authorized\/>/);
+    expect(pinned.stanzaBeforeAuth.length).toBeGreaterThan(0);
+    for (const r of pinned.stanzaBeforeAuth) {
+      // Either a stream error, or the stanza bounced as an error: never delivered.
+      expect(r.includes('<stream:error>') || /<message[^>]* type='error'/.test(r), r).toBe(true);
+    }
+    expect(pinned.closeAnswered.length).toBeGreaterThan(0);
+    for (const r of pinned.closeAnswered) expect(r).toContain('</stream:stream>');
+  });
+});
