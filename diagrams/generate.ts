@@ -3,23 +3,30 @@
  * conformance report (docs/CONFORMANCE-REPORT.md) and the page (docs/index.html).
  * `expectedSources` is what the staleness test compares with the committed files.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from './machines.js';
 import { toMermaid, type MermaidOptions } from './mermaid.js';
 import { describeMachine, type MachineModel } from './model.js';
 import { renderPage, type PageMachine } from './page.js';
-import { renderSvgs, type RenderJob } from './render.js';
+import { renderSvgs, sourceStamp, type RenderJob } from './render.js';
 import { collectConformance, renderReport, type ConformanceData } from './report.js';
+import { renderPlanDoc } from '../runtime/mbt/plan-doc.js';
+import { SELF_PROFILES } from '../runtime/mbt/self.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DOCS_DIR = join(PROJECT_ROOT, 'docs');
 export const DIAGRAMS_DIR = join(DOCS_DIR, 'diagrams');
 export const REPORT_FILE = join(DOCS_DIR, 'CONFORMANCE-REPORT.md');
 export const PAGE_FILE = join(DOCS_DIR, 'index.html');
+export const MBT_PLAN_FILE = join(DOCS_DIR, 'MBT-PLAN.md');
+
+/** docs/MBT-PLAN.md: the model-based test plan under the self profiles (runtime/mbt). */
+export function mbtPlanText(): string {
+  return renderPlanDoc(SELF_PROFILES);
+}
 
 /**
  * Above this many transitions one diagram is a wall of arrows: the machine also gets an
@@ -68,6 +75,7 @@ export function expectedSources(machines: readonly LoadedMachine[], conformance:
   const files = new Map<string, string>();
   for (const d of diagramSources(machines)) files.set(rel(join(diagramsDir, `${d.stem}.mmd`)), d.mermaid);
   files.set(rel(REPORT_FILE), renderReport(conformance));
+  files.set(rel(MBT_PLAN_FILE), mbtPlanText());
   return files;
 }
 
@@ -91,10 +99,6 @@ export function svgUpToDate(mmdPath: string, svgPath: string): boolean {
   return svg.includes(sourceStamp(readFileSync(mmdPath, 'utf8')));
 }
 
-/** `<!-- mermaid-source sha256:… -->`: which Mermaid text an SVG was drawn from. */
-export function sourceStamp(mermaid: string): string {
-  return `<!-- mermaid-source sha256:${createHash('sha256').update(mermaid).digest('hex')} -->`;
-}
 
 /** Writes the .mmd (and .svg) files and the page; removes diagrams of machines or states that are gone. */
 export async function generateDiagrams(opts: GenerateOptions = {}): Promise<string[]> {
@@ -139,19 +143,24 @@ export async function generateReport(opts: GenerateOptions & { file?: string } =
 
 async function generatePage(args: { machines: readonly LoadedMachine[]; diagramsDir: string; sources: readonly DiagramSource[] }): Promise<string> {
   const pageFile = join(dirname(args.diagramsDir), 'index.html');
+  await writeFile(pageFile, pageText(args.machines, args.diagramsDir, args.sources));
+  return pageFile;
+}
+
+/** The page as generated from the machines and the SVGs now in `diagramsDir` (what the staleness test compares). */
+export function pageText(machines: readonly LoadedMachine[], diagramsDir = DIAGRAMS_DIR, sources: readonly DiagramSource[] = diagramSources(machines)): string {
+  const pageFile = join(dirname(diagramsDir), 'index.html');
   const pageMachines: PageMachine[] = [];
-  for (const m of args.machines) {
+  for (const m of machines) {
     const diagrams = [];
-    for (const d of args.sources.filter((s) => s.machine === m.name)) {
-      const svgPath = join(args.diagramsDir, `${d.stem}.svg`);
-      const svg = existsSync(svgPath) ? await readFile(svgPath, 'utf8') : undefined;
+    for (const d of sources.filter((s) => s.machine === m.name)) {
+      const svgPath = join(diagramsDir, `${d.stem}.svg`);
+      const svg = existsSync(svgPath) ? readFileSync(svgPath, 'utf8') : undefined;
       diagrams.push({ title: d.title, href: relative(dirname(pageFile), svgPath).split('\\').join('/'), mermaid: d.mermaid, ...(svg !== undefined && { svg }) });
     }
     pageMachines.push({ name: m.name, title: m.title, role: m.role, model: describeMachine(m.machine, DESCRIBE_OPTIONS), diagrams });
   }
-  const conformance = collectConformance({ root: PROJECT_ROOT, machines: args.machines });
-  await writeFile(pageFile, renderPage(pageMachines, conformance));
-  return pageFile;
+  return renderPage(pageMachines, collectConformance({ root: PROJECT_ROOT, machines }));
 }
 
 /** Everything: diagrams, SVGs, page and report. */
@@ -159,6 +168,9 @@ export async function generateDocs(opts: GenerateOptions = {}): Promise<string[]
   const machines = opts.machines ?? (await loadMachines());
   const files = await generateDiagrams({ ...opts, machines });
   files.push(await generateReport({ ...opts, machines }));
+  await writeFile(MBT_PLAN_FILE, mbtPlanText());
+  opts.log?.(`wrote ${rel(MBT_PLAN_FILE)}`);
+  files.push(MBT_PLAN_FILE);
   return files;
 }
 

@@ -111,6 +111,8 @@ class Diagram {
       } else if (s.rfc !== undefined) {
         out.push(`${pad}${id} : ${quoteLabel(shortRfc(s.rfc))}`);
       }
+      // Invoked actors run while the state is active; their done/error events label the edges that leave it.
+      if (kids.length === 0 && s.invokes !== undefined) out.push(`${pad}${id} : ${quoteLabel(`invoke ${s.invokes.join(', ')}`)}`);
       if (s.type === 'final') out.push(`${pad}${id} --> [*]`);
     }
     for (const e of edges) if (e.scope === scope) out.push(`${pad}${e.from} --> ${e.to} : ${quoteLabel(e.label)}`);

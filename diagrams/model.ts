@@ -19,6 +19,8 @@ export interface StateInfo {
   readonly initial?: string;
   readonly rfc?: string;
   readonly summary?: string;
+  /** Actors the state invokes while active (their `src` name, or id when `src` is inline logic). */
+  readonly invokes?: readonly string[];
 }
 
 export type TransitionKind = 'event' | 'after' | 'always' | 'done' | 'actor';
@@ -120,6 +122,7 @@ export function pathOf(node: AnyStateNode): string {
 
 function describeState(node: AnyStateNode): StateInfo {
   const initial = node.type === 'compound' ? node.initial.target[0]?.key : undefined;
+  const invokes = ((node as { invoke?: readonly { id: string; src: unknown }[] }).invoke ?? []).map((i) => (typeof i.src === 'string' ? i.src : i.id));
   return {
     path: pathOf(node),
     key: node.key,
@@ -127,6 +130,7 @@ function describeState(node: AnyStateNode): StateInfo {
     parent: node.parent ? pathOf(node.parent) : '',
     ...(initial !== undefined && { initial }),
     ...metaOf(node.meta),
+    ...(invokes.length > 0 && { invokes }),
   };
 }
 

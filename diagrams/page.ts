@@ -89,6 +89,7 @@ function stateBlock(machine: string, s: StateInfo, transitions: readonly Transit
     `<h4><code class="state-name">${esc(label)}</code> <span class="type">${s.type}${s.initial ? `, initial ${esc(s.initial)}` : ''}</span>${s.rfc ? ` <span class="rfc">${esc(shortRfc(s.rfc))}</span>` : ''}</h4>`,
   ];
   if (s.summary) out.push(`<p class="summary">${esc(s.summary)}</p>`);
+  if (s.invokes) out.push(`<p class="summary">invokes <code>${esc(s.invokes.join(', '))}</code> while active</p>`);
   if (transitions.length === 0) {
     out.push('<p class="none">no transitions of its own</p>');
   } else {
@@ -112,7 +113,7 @@ function conformanceSection(data: ConformanceData): string[] {
   const out = [
     '<section id="conformance">',
     '<h2>Conformance (RFC 6120 §15 and the error conditions)</h2>',
-    '<p>Status per end, derived from citations only: a transition and a test (implemented+tested), a transition (implemented), runtime code (runtime), nothing (missing). The full list is in <a href="CONFORMANCE-REPORT.md">CONFORMANCE-REPORT.md</a>.</p>',
+    '<p>Status per end, derived from citations only: a transition and a test (implemented+tested), a transition (implemented), runtime code (runtime), nothing (missing). The full list is in <a href="CONFORMANCE-REPORT.md">CONFORMANCE-REPORT.md</a>; what the model-based tests drive against a server is in <a href="MBT-PLAN.md">MBT-PLAN.md</a>.</p>',
     '<table class="conformance"><thead><tr><th>row</th><th>what</th><th>§</th><th>C</th><th>client</th><th>S</th><th>server</th><th>transitions</th><th>tests</th></tr></thead><tbody>',
   ];
   for (const r of data.rows) out.push(conformanceRow(r));

@@ -3,6 +3,7 @@
  * browser download is disabled on these machines). One browser per file keeps this simple;
  * a machine has a handful of diagrams, so the launch cost does not matter.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 
@@ -75,7 +76,24 @@ export async function renderSvg(mmdPath: string, svgPath: string, opts: RenderOp
       mermaidConfig: { theme: 'default', state: { useMaxWidth: false } } as never,
     },
   });
-  // The CLI writes the SVG as produced; make sure it ends with a newline for tidy diffs.
-  const svg = await readFile(svgPath, 'utf8');
-  if (!svg.endsWith('\n')) await writeFile(svgPath, `${svg}\n`);
+  // The CLI writes the SVG as produced; make its ids deterministic, stamp the source it was drawn from, end with a newline.
+  const svg = deterministicIds((await readFile(svgPath, 'utf8')).trimEnd());
+  await writeFile(svgPath, `${svg}\n${sourceStamp(await readFile(mmdPath, 'utf8'))}\n`);
+}
+
+/**
+ * Mermaid names the dividers of parallel regions with random ids (`…-state-id-6uoezrf0c4w-1-2`);
+ * numbered in order of appearance instead, the same source renders to the same bytes.
+ */
+export function deterministicIds(svg: string): string {
+  const seen = new Map<string, string>();
+  return svg.replace(/state-id-([a-z0-9]+)-/g, (_, token: string) => {
+    if (!seen.has(token)) seen.set(token, `r${seen.size + 1}`);
+    return `state-id-${seen.get(token)!}-`;
+  });
+}
+
+/** `<!-- mermaid-source sha256:… -->`: which Mermaid text an SVG was drawn from (after the root element, so the SVG stays valid). */
+export function sourceStamp(mermaid: string): string {
+  return `<!-- mermaid-source sha256:${createHash('sha256').update(mermaid).digest('hex')} -->`;
 }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { SERVER_FAULTS } from './peers/server.js';
 import type { MechanismName, Timeouts } from '../machines/protocol.js';
 import {
-  MISBEHAVIOURS, STANZA_KINDS, type ClientPlan, type LinkPlan, type Misbehaviour, type Phase, type Scenario,
+  MISBEHAVIOURS, STANZA_KINDS, type ClientPlan, type OperatorAction, type LinkPlan, type Misbehaviour, type Phase, type Scenario,
   type MachineClientPlan, type ScriptedClientPlan, type ServerPlan, type StopMode,
 } from './scenario.js';
 
@@ -55,10 +55,11 @@ const stanzas = fc.array(fc.record({ kind: fc.constantFrom(...STANZA_KINDS), gap
 function basePlan(faulty: boolean) {
   return {
     kind: fc.constant('script' as const),
-    user: fc.constantFrom<ScriptedClientPlan['user']>('alice', 'bob', 'carol'),
+    // alice twice as often, one resource more often: concurrent sessions then compete for a JID (§7.7.2.2).
+    user: fc.constantFrom<ScriptedClientPlan['user']>('alice', 'alice', 'bob', 'carol'),
     mechanisms: fc.shuffledSubarray(MECHANISMS, { minLength: 1 }),
     initialResponse: fc.boolean(),
-    resource: fc.option(fc.constantFrom('home', 'work', 'phone'), { nil: undefined }),
+    resource: fc.option(fc.constantFrom('home', 'home', 'work', 'phone'), { nil: undefined }),
     startAt: fc.integer({ min: 0, max: 50 }),
     stanzas,
     // Mostly short; sometimes past the server's idle timeout (§4.6.3 probes while the client is quiet).
@@ -73,7 +74,7 @@ const misbehaviour: fc.Arbitrary<{ what: Misbehaviour; at: Phase }> = fc
   .chain((what) => fc.constantFrom(...(MISBEHAVIOURS[what] as readonly Phase[])).map((at) => ({ what, at })));
 
 const stop: fc.Arbitrary<{ at: Phase; how: StopMode }> = fc.record({
-  at: fc.constantFrom<Phase>('open', 'starttls', 'auth', 'challenge', 'bind', 'established', 'closing'),
+  at: fc.constantFrom<Phase>('open', 'starttls', 'handshake', 'auth', 'challenge', 'bind', 'established', 'closing'),
   how: fc.constantFrom<StopMode>('silent', 'stop-reading', 'cut', 'socket-close'),
 });
 
@@ -124,11 +125,21 @@ const familyClient = (family: ScenarioFamily): fc.Arbitrary<ClientPlan> =>
       )
     : clientPlan(family);
 
+/** Now and then the operator acts on every session, whatever state it is in. */
+const operator: fc.Arbitrary<OperatorAction> = fc.record({
+  at: fc.integer({ min: 0, max: 200 }),
+  action: fc.constantFrom<OperatorAction['action']>('shutdown', 'close', 'see-other-host', 'internal-server-error'),
+});
+
 export function scenarioArbitrary(family: ScenarioFamily = 'mixed'): fc.Arbitrary<Scenario> {
-  return fc.record({
+  const base = {
     name: fc.constant(family),
     seed: fc.integer({ min: 0, max: 0x7fffffff }),
     server: serverPlan,
     clients: fc.array(familyClient(family), { minLength: 1, maxLength: 3 }),
-  });
+  };
+  if (family === 'mixed' || family === 'faults') {
+    return fc.record({ ...base, operator: fc.option(operator, { freq: 4, nil: undefined }) }, { requiredKeys: ['name', 'seed', 'server', 'clients'] });
+  }
+  return fc.record(base);
 }

@@ -6,6 +6,7 @@
 import { NS } from '../machines/ns.js';
 import { attr, type XmlElement } from '../machines/xml.js';
 import { serializeElement, STREAM_CLOSE_TAG } from '../runtime/xml/serialize.js';
+import type { LinkEnd, Segment } from './link.js';
 import { MUST_STREAM_ERROR } from './scenario.js';
 import type { World } from './world.js';
 
@@ -21,6 +22,7 @@ export const INVARIANTS = {
   'absent-identical': '6120 §10.5',
   'server-output-well-formed': '6120 §11',
   'bad-input-stream-error': '6120 §4.9.3',
+  'server-proof-verified': '6120 §6.4.6 / RFC 5802 §3',
   /** Bad input is answered, never a thrown exception (the run itself must not crash). */
   'no-crash': '6120 §4.9.1.1',
 } as const;
@@ -57,14 +59,51 @@ export function checkInvariants(world: World): CheckResult {
 
   const absentErrors = new Map<string, string>();
 
+  /** §4.9.1.1 and §4.4 for what one end (`who`) wrote and how its socket ended. */
+  function endOfStream(who: 'server' | 'client', written: Segment[], end: LinkEnd, disturbed: boolean, i: number): void {
+    const errorAt = written.findIndex((x) => isStreamError(x.text));
+    if (errorAt !== -1) {
+      check('stream-error-then-close');
+      const closeTag = written.findIndex((x, k) => k > errorAt && x.text === STREAM_CLOSE_TAG);
+      if (closeTag === -1 && !disturbed) fail('stream-error-then-close', i, `${who} stream error without a closing tag: ${written[errorAt]!.text.slice(0, 120)}`);
+      if (end.closeCalledAt === undefined && end.goneAt === undefined) fail('stream-error-then-close', i, `${who} stream error but the TCP connection was never closed`);
+    }
+    const closeIdx = written.findIndex((x) => x.text === STREAM_CLOSE_TAG);
+    if (closeIdx !== -1) {
+      check('closing-handshake');
+      const closeTagAt = written[closeIdx]!.at;
+      const after = written.slice(closeIdx + 1);
+      if (after.length > 0) fail('closing-handshake', i, `${who} wrote after its closing tag: ${after[0]!.text.slice(0, 80)}`);
+      const socketEnd = Math.min(end.closeCalledAt ?? Infinity, end.goneAt ?? Infinity);
+      if (socketEnd === Infinity) fail('closing-handshake', i, `${who} sent its closing tag but the connection never closed`);
+      else if (socketEnd - closeTagAt > closeWait) fail('closing-handshake', i, `${who} connection closed ${socketEnd - closeTagAt} ms after its closing tag (closeWait ${closeWait})`);
+    }
+  }
+
   scenario.clients.forEach((plan, i) => {
     const link = world.links[i]!;
     const server = world.serverOf[i];
     const client = world.clients[i]!.record;
-    if (!server) return;
     const fromServer = link.segments.filter((s) => s.from === 'b');
     const fromClient = link.segments.filter((s) => s.from === 'a');
     const disturbed = link.cut || link.b.writeFailedReported || plan.link.tlsFails === true;
+
+    if (plan.kind === 'machine') {
+      // Our client machine, against the real server or a faulty scripted one.
+      const clientDisturbed = link.cut || link.a.writeFailedReported || plan.link.tlsFails === true || plan.server === 'handshake-fails';
+      check('bounded-session');
+      if (client.outcome === undefined) fail('bounded-session', i, `client machine still open at ${world.clock.now()}`);
+      endOfStream('client', fromClient, link.a, clientDisturbed, i);
+      // §5.3.1 / §13.9.4: the client requires TLS; no <auth/> or <response/> crosses a clear link.
+      check('no-credentials-in-clear');
+      for (const x of fromClient) if (!x.encrypted && /^<(auth|response)[\s>/]/.test(x.text)) fail('no-credentials-in-clear', i, `client machine sent ${x.text.slice(0, 60)} without TLS`);
+      if (plan.server === 'bad-server-signature' && fromServer.some((x) => x.text.startsWith('<success'))) {
+        // RFC 5802 §3 / §6.4.6: a server that cannot prove it knows the password is not trusted.
+        check('server-proof-verified');
+        if (client.jid !== undefined || fromClient.some((x) => /^<iq[\s>]/.test(x.text))) fail('server-proof-verified', i, 'the client machine went on after a <success/> whose server signature does not verify');
+      }
+    }
+    if (!server) return;
 
     check('bounded-session');
     if (server.driver.outcome === undefined) fail('bounded-session', i, `server session still open at ${world.clock.now()}, even after an operator shutdown`);
@@ -90,26 +129,8 @@ export function checkInvariants(world: World): CheckResult {
       }
     });
 
-    // §4.9.1.1: a stream error is followed by the closing tag, then the TCP connection closes.
-    const errorAt = fromServer.findIndex((s) => isStreamError(s.text));
-    if (errorAt !== -1) {
-      check('stream-error-then-close');
-      const closeTag = fromServer.findIndex((s, k) => k > errorAt && s.text === STREAM_CLOSE_TAG);
-      if (closeTag === -1 && !disturbed) fail('stream-error-then-close', i, `stream error without a closing tag: ${fromServer[errorAt]!.text.slice(0, 120)}`);
-      if (link.b.closeCalledAt === undefined && link.b.goneAt === undefined) fail('stream-error-then-close', i, 'stream error but the TCP connection was never closed');
-    }
-
-    // §4.4: after our closing tag nothing more is written, and TCP closes within closeWait.
-    const closeIdx = fromServer.findIndex((s) => s.text === STREAM_CLOSE_TAG);
-    if (closeIdx !== -1) {
-      check('closing-handshake');
-      const closeTagAt = fromServer[closeIdx]!.at;
-      const after = fromServer.slice(closeIdx + 1);
-      if (after.length > 0) fail('closing-handshake', i, `server wrote after its closing tag: ${after[0]!.text.slice(0, 80)}`);
-      const socketEnd = Math.min(link.b.closeCalledAt ?? Infinity, link.b.goneAt ?? Infinity);
-      if (socketEnd === Infinity) fail('closing-handshake', i, 'closing tag sent but the connection never closed');
-      else if (socketEnd - closeTagAt > closeWait) fail('closing-handshake', i, `connection closed ${socketEnd - closeTagAt} ms after the closing tag (closeWait ${closeWait})`);
-    }
+    endOfStream('server', fromServer, link.b, disturbed, i);
+    const errorAt = fromServer.findIndex((x) => isStreamError(x.text));
 
     // §5.3.1 / §13.9.4: with TLS required, no SASL exchange crosses the link in clear.
     if (scenario.server.tls === 'required') {
@@ -129,14 +150,17 @@ export function checkInvariants(world: World): CheckResult {
     // §4.9.3: bad input the server received ends in a stream error.
     if (plan.misbehave && client.misbehavedAt !== undefined && MUST_STREAM_ERROR.has(plan.misbehave.what) && !disturbed && plan.stop === undefined) {
       const endedBefore = server.events.find((e) => e.type === 'ended' && e.at <= client.misbehavedAt!);
-      if (!endedBefore) {
+      // Once the server has closed gracefully it writes nothing more (§4.4 rule 2), stream errors included.
+      const closeTag = fromServer.findIndex((x) => x.text === STREAM_CLOSE_TAG);
+      const closedGracefully = closeTag !== -1 && (errorAt === -1 || errorAt > closeTag);
+      if (!endedBefore && !closedGracefully) {
         check('bad-input-stream-error');
         if (errorAt === -1) fail('bad-input-stream-error', i, `'${plan.misbehave.what}' at ${plan.misbehave.at} did not end in a stream error (outcome ${JSON.stringify(server.driver.outcome)})`);
       }
     }
 
     const conformant = plan.misbehave === undefined && plan.stop === undefined;
-    const clean = conformant && !disturbed && plan.ending === 'client-close' && server.driver.outcome?.kind === 'closed' && client.jid !== undefined;
+    const clean = conformant && !disturbed && scenario.operator === undefined && plan.ending === 'client-close' && server.driver.outcome?.kind === 'closed' && client.jid !== undefined;
 
     // §10.1: stanzas after binding are routed exactly once, in order; all of them on a clean run.
     if (client.jid !== undefined && plan.misbehave === undefined) {

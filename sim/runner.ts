@@ -54,6 +54,9 @@ export interface SimSummary {
   virtualTime: number;
   readonly checks: Record<InvariantName, number>;
   readonly outcomes: Record<string, number>;
+  /** Outcomes of client-machine sessions, by the server they faced ('real' or the scripted fault). */
+  readonly clientOutcomes: Record<string, number>;
+  clientSessions: number;
   readonly coverage: Coverage;
   /** The initiating-entity machine, where scenarios used it as the client. */
   readonly clientCoverage: Coverage;
@@ -86,6 +89,8 @@ export function simulate(opts: SimOptions): SimSummary {
     virtualTime: 0,
     checks: Object.fromEntries(Object.keys(INVARIANTS).map((k) => [k, 0])) as Record<InvariantName, number>,
     outcomes: {},
+    clientOutcomes: {},
+    clientSessions: 0,
     coverage: new Coverage(machine),
     clientCoverage: new Coverage(initiatingEntityMachine),
   };
@@ -103,6 +108,13 @@ export function simulate(opts: SimOptions): SimSummary {
         summary.sessions += result.world.host.sessions.length;
         summary.clockSteps += result.world.steps;
         summary.virtualTime += result.world.clock.now();
+        result.world.scenario.clients.forEach((plan, i) => {
+          if (plan.kind !== 'machine') return;
+          summary.clientSessions++;
+          const o = result.world.clients[i]!.record.outcome;
+          const key = `${plan.server ?? 'real server'}: ${o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open'}`;
+          summary.clientOutcomes[key] = (summary.clientOutcomes[key] ?? 0) + 1;
+        });
         for (const s of result.world.host.sessions) {
           const o = s.driver.outcome;
           const key = o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open';
@@ -133,7 +145,7 @@ export function simulate(opts: SimOptions): SimSummary {
 export function formatSummary(s: SimSummary, opts: { verbose?: boolean } = {}): string {
   const out: string[] = [];
   out.push(`xmppkit sim: seed ${s.seed}, ${s.runs} runs, scenario '${s.family}'`);
-  out.push(`runs: ${s.completed} completed, ${s.sessions} sessions, ${s.clockSteps} clock steps, ${s.virtualTime} ms of virtual time`);
+  out.push(`runs: ${s.completed} completed, ${s.sessions} server sessions, ${s.clientSessions} client-machine sessions, ${s.clockSteps} clock steps, ${s.virtualTime} ms of virtual time`);
   const cov = s.coverage.summary();
   const pct = ([a, b]: [number, number]) => `${a}/${b} (${b === 0 ? 100 : Math.round((1000 * a) / b) / 10}%)`;
   out.push(`coverage of ${s.coverage.shape.machine.id}: states ${pct(cov.states)}, transitions ${pct(cov.transitions)}`);
@@ -151,6 +163,10 @@ export function formatSummary(s: SimSummary, opts: { verbose?: boolean } = {}): 
   for (const [name, rfc] of Object.entries(INVARIANTS)) out.push(`  ${name.padEnd(26)} ${rfc.padEnd(24)} ${s.checks[name as InvariantName]}`);
   out.push('server session outcomes:');
   for (const [k, n] of Object.entries(s.outcomes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.push(`  ${k.padEnd(40)} ${n}`);
+  if (s.clientSessions > 0) {
+    out.push('client machine session outcomes (by server):');
+    for (const [k, n] of Object.entries(s.clientOutcomes).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) out.push(`  ${k.padEnd(56)} ${n}`);
+  }
   if (s.failure) {
     const f = s.failure;
     out.push(`FAILED after ${f.foundAfter} run(s), shrunk ${f.shrinks} time(s): seed ${f.seed}, path '${f.path}'`);

@@ -7,7 +7,7 @@
 import type { KeepaliveMode, MechanismName, ResourceConflictPolicy, Timeouts } from '../machines/protocol.js';
 
 /** Points of a client's script where it may stop or misbehave. */
-export const PHASES = ['open', 'starttls', 'auth', 'challenge', 'bind', 'established', 'closing'] as const;
+export const PHASES = ['open', 'starttls', 'handshake', 'auth', 'challenge', 'bind', 'established', 'closing'] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** How a silent or dead peer stops (§4.6): at a phase, one of these. */
@@ -41,7 +41,14 @@ export const MISBEHAVIOURS = {
   'foreign-stanza': ['established'],
   'unknown-element': ['established'],
   'invalid-from': ['established'],
-  'starttls-again': ['established'],
+  'starttls-again': ['auth', 'established'],
+  'auth-before-tls': ['starttls'],
+  'abort-before-tls': ['starttls'],
+  'response-before-tls': ['starttls'],
+  'pipelined-after-starttls': ['starttls'],
+  'header-mid-stream': ['auth', 'bind', 'established'],
+  'stream-error': ['auth', 'bind', 'established'],
+  'bad-bind': ['bind'],
 } as const satisfies Record<string, readonly Phase[]>;
 export type Misbehaviour = keyof typeof MISBEHAVIOURS;
 
@@ -54,7 +61,7 @@ export type Misbehaviour = keyof typeof MISBEHAVIOURS;
 export const MUST_STREAM_ERROR: ReadonlySet<Misbehaviour> = new Set<Misbehaviour>([
   'stanza-before-auth', 'bad-stream-namespace', 'server-content-namespace', 'bad-stream-prefix', 'undeclared-prefix',
   'garbage', 'restricted-xml', 'oversize', 'invalid-utf8', 'second-auth', 'bind-twice', 'wrong-password',
-  'foreign-stanza', 'unknown-element', 'invalid-from',
+  'foreign-stanza', 'unknown-element', 'invalid-from', 'header-mid-stream', 'bad-bind',
 ]);
 
 /** What a conformant client sends once bound; each kind targets one routing case of §10. */
@@ -71,6 +78,7 @@ export const STANZA_KINDS = [
   'iq-unknown', // IQ get with a payload nobody understands (§8.4 service-unavailable)
   'error-to-absent', // a message of type 'error' (§8.3.1: never answered)
   'msg-remote', // another domain (§10.4.3)
+  'whitespace', // a whitespace keepalive between stanzas (§4.6.1), not a stanza
 ] as const;
 export type StanzaKind = (typeof STANZA_KINDS)[number];
 
@@ -142,9 +150,17 @@ export interface ServerPlan {
   readonly timeouts: Timeouts;
 }
 
+/** Something the server's operator or runtime does to every open session at a given time. */
+export interface OperatorAction {
+  readonly at: number;
+  /** §4.9.3.20 shutdown, §4.4 close, or a runtime-requested stream error (§4.9.3). */
+  readonly action: 'shutdown' | 'close' | 'see-other-host' | 'internal-server-error';
+}
+
 export interface Scenario {
   readonly name: string;
   readonly seed: number;
   readonly server: ServerPlan;
+  readonly operator?: OperatorAction;
   readonly clients: readonly ClientPlan[];
 }

@@ -76,7 +76,7 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
   const links: Link[] = [];
   const clients: (ScriptedClient | MachineClient)[] = [];
   const serverOf: (ServerSession | undefined)[] = [];
-  const scripted: ScriptedServer[] = [];
+  const scripted: (ScriptedServer | undefined)[] = [];
   const world: World = {
     scenario, clock, host, links, clients, serverOf, steps: 0, openAtHorizon: [],
     horizon: Math.max(0, ...scenario.clients.map((c) => sessionBound(scenario, c))),
@@ -97,7 +97,10 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
       rng: rng.fork(),
       domain: SIM_DOMAIN,
       timeouts: scenario.server.timeouts,
-      serverClose: (how: 'close' | 'shutdown') => serverOf[i]?.driver.send({ type: how === 'shutdown' ? 'SHUTDOWN' : 'CLOSE' }),
+      serverClose: (how: 'close' | 'shutdown') => {
+        scripted[i]?.closeStream();
+        serverOf[i]?.driver.send({ type: how === 'shutdown' ? 'SHUTDOWN' : 'CLOSE' });
+      },
     };
     const clientCoverage = opts.clientCoverage;
     const client =
@@ -108,13 +111,26 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
     serverOf.push(undefined);
     clock.setTimeout(() => {
       // TCP connect: the server's session starts, then the client writes its header.
-      coverage?.started();
       if (plan.kind === 'machine') opts.clientCoverage?.started();
-      if (plan.kind === 'machine' && plan.server !== undefined) scripted.push(new ScriptedServer({ clock, rng: serverRng, domain: SIM_DOMAIN }, link.b, plan.server));
-      else serverOf[i] = host.accept(link.b, input);
+      if (plan.kind === 'machine' && plan.server !== undefined) scripted[i] = new ScriptedServer({ clock, rng: serverRng, domain: SIM_DOMAIN }, link.b, plan.server);
+      else {
+        coverage?.started();
+        serverOf[i] = host.accept(link.b, input);
+      }
       client.start();
     }, plan.startAt);
   });
+  const op = scenario.operator;
+  if (op) {
+    clock.setTimeout(() => {
+      for (const s of host.sessions) {
+        if (s.driver.outcome !== undefined) continue;
+        if (op.action === 'shutdown') s.driver.send({ type: 'SHUTDOWN' });
+        else if (op.action === 'close') s.driver.send({ type: 'CLOSE' });
+        else s.driver.send({ type: 'FAIL', condition: op.action, ...(op.action === 'see-other-host' ? { text: 'other.sim.example' } : {}) });
+      }
+    }, op.at);
+  }
   return world;
 }
 

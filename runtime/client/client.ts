@@ -24,6 +24,7 @@ import { Backoff, resolveBackoff, type BackoffOptions } from './backoff.js';
 import { TypedEmitter } from './emitter.js';
 import { IqHandlers, isIqRequest, isIqResponse, stanzaErrorCondition, StanzaError, type IqHandler } from './iq.js';
 import { ClientError, isTransient } from './outcome.js';
+import { MAX_REDIRECTS, parseSeeOtherHost } from './redirect.js';
 import { clientTlsRole, type ClientTlsOptions } from './tls-options.js';
 
 /** Machine policy an application may change (RFC 6120 choices; defaults in machines/policy.ts). */
@@ -69,6 +70,8 @@ export interface ClientEvents {
   offline: StreamOutcome;
   /** A reconnection (§3.3) is scheduled. */
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly after: StreamOutcome };
+  /** The server sent `<see-other-host/>` (§4.9.3.19): connecting there now. */
+  redirected: { readonly host: string; readonly port: number; readonly count: number };
   /** Plaintext XML written and read (inside TLS), for traces. */
   wire: { readonly direction: 'in' | 'out'; readonly text: string };
 }
@@ -103,6 +106,12 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   private driver: SessionDriver | undefined;
   private socket: net.Socket | undefined;
   private retryTimer: unknown;
+  /** Where the next connection goes: host/port, or the target of a §4.9.3.19 redirect. */
+  private target: { host: string; port: number };
+  private redirects = 0;
+  /** §3.3 "RECOMMENDED to make use of TLS session resumption": the last session per host:port. */
+  private readonly tlsSessions = new Map<string, Buffer>();
+  private transport: SocketTransport | undefined;
   private state: ClientStatus = 'idle';
   private boundJid: string | undefined;
   private negotiated: MechanismName | undefined;
@@ -118,6 +127,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.domain = jid.domain;
     this.host = opts.host ?? jid.domain;
     this.port = opts.port ?? 5222;
+    this.target = { host: this.host, port: this.port };
     const { timeouts, ...policy } = opts.policy ?? {};
     this.input = {
       ...DEFAULT_CLIENT_POLICY,
@@ -146,6 +156,11 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   /** The SASL mechanism of the last successful authentication (§6.3.3). */
   get mechanism(): MechanismName | undefined {
     return this.negotiated;
+  }
+
+  /** Whether the current connection's TLS handshake resumed an earlier session (§3.3). */
+  get tlsSessionReused(): boolean {
+    return this.transport?.sessionReused ?? false;
   }
 
   /** How the last stream ended. */
@@ -235,9 +250,10 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       this.driver.send({ type: 'CLOSE' });
     } else {
       // Not connected (idle, TCP connect in progress, or waiting to reconnect): nothing to close.
+      // No stream, so no new 'offline' (the last one was announced when it ended).
       this.socket?.destroy();
       this.socket = undefined;
-      this.finish(this.lastOutcome ?? CLOSED, true);
+      this.finish(this.lastOutcome ?? CLOSED, false);
     }
     return promise;
   }
@@ -248,8 +264,9 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
 
   private connect(): void {
     this.state = 'connecting';
-    this.log('info', 'connecting', { host: this.host, port: this.port });
-    const socket = net.connect({ host: this.host, port: this.port });
+    const { host, port } = this.target;
+    this.log('info', 'connecting', { host, port });
+    const socket = net.connect({ host, port });
     this.socket = socket;
     const timeoutMs = this.opts.connectTimeoutMs ?? 10_000;
     const timer = setTimeout(() => socket.destroy(new Error(`no TCP connection within ${timeoutMs} ms`)), timeoutMs);
@@ -258,7 +275,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       if (this.socket !== socket) return;
       this.socket = undefined;
       // RFC 6120 §3: no TCP connection, so no stream.
-      this.ended({ kind: 'transport', rfc: '6120 §3', text: `cannot connect to ${this.host}:${this.port}: ${err.message}` });
+      this.ended({ kind: 'transport', rfc: '6120 §3', text: `cannot connect to ${host}:${port}: ${err.message}` });
     };
     socket.once('error', failed);
     socket.once('connect', () => {
@@ -270,7 +287,19 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   }
 
   private attach(socket: net.Socket): void {
-    const transport = new SocketTransport(socket, { tls: clientTlsRole(this.domain, this.opts.tls) });
+    // The session is only offered again to the same host:port by this client, whose TLS
+    // settings (servername = our domain, ca, insecure) never change, so a resumed handshake
+    // (which Node does not re-verify) stands for a certificate that was verified before.
+    const key = `${this.target.host}:${this.target.port}`;
+    const session = this.tlsSessions.get(key);
+    const transport = new SocketTransport(socket, {
+      tls: {
+        ...clientTlsRole(this.domain, this.opts.tls),
+        ...(session ? { session } : {}),
+        onSession: (s: Buffer) => void this.tlsSessions.set(key, s),
+      },
+    });
+    this.transport = transport;
     const driver: SessionDriver = new SessionDriver({
       machine: initiatingEntityMachine,
       input: this.input,
@@ -314,6 +343,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.state = 'online';
     this.boundJid = jid;
     this.backoff?.reset();
+    this.redirects = 0;
     this.log('info', 'online', { jid });
     // §4.3.5: now stanzas may flow; the queue goes first, in order.
     for (const stanza of this.queue.splice(0)) driver.send({ type: 'SEND', stanza });
@@ -352,12 +382,12 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
    * on behalf of the account, which may answer from nothing, its domain or our bare JID.
    */
   private fromMatches(from: string | undefined, to: string | undefined): boolean {
-    const norm = (s: string | undefined): string | undefined => (s === undefined ? undefined : (parseJid(s) ? s.toLowerCase() : s));
+    const f = from?.toLowerCase();
     if (to === undefined) {
-      const bare = this.boundJid?.split('/')[0]?.toLowerCase();
-      return from === undefined || norm(from) === this.domain || norm(from) === bare || norm(from) === this.boundJid?.toLowerCase();
+      const full = this.boundJid?.toLowerCase();
+      return f === undefined || f === this.domain || f === full || f === full?.split('/')[0];
     }
-    return norm(from) === norm(to) || (from === undefined && norm(to) === this.domain);
+    return f === to.toLowerCase() || (f === undefined && to.toLowerCase() === this.domain);
   }
 
   private ended(outcome: StreamOutcome): void {
@@ -376,7 +406,12 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     }
     this.emit('offline', outcome);
     const failure = new ClientError(outcome);
+    if (this.redirect(outcome)) return;
+    this.redirects = 0; // the run of successive redirects (§4.9.3.19) is over
     if (!(outcome.kind === 'closed' && outcome.condition === undefined)) this.emit('error', failure);
+    // A reconnection after an outage starts again at the configured host (§3.3); a redirect
+    // target is where the service sent us then, not its entry point.
+    this.target = { host: this.host, port: this.port };
     const delay = this.backoff && isTransient(outcome) ? this.backoff.next() : undefined;
     if (delay !== undefined && this.backoff) {
       this.state = 'waiting';
@@ -393,6 +428,25 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     const s = this.starting;
     this.starting = undefined;
     s?.reject(failure);
+  }
+
+  /**
+   * §4.9.3.19: follow `<see-other-host/>` at once (it is an instruction, not an outage), at
+   * most MAX_REDIRECTS times in a row. The new stream is negotiated exactly like the first:
+   * same 'to' (the JID's domain), same TLS policy, and the certificate is verified against
+   * the same reference identity (tls-options.ts uses the domain, never the host), so a
+   * redirect can cost a connection attempt but cannot lead to an impostor.
+   */
+  private redirect(outcome: StreamOutcome): boolean {
+    if (outcome.kind !== 'error-received' || outcome.condition !== 'see-other-host') return false;
+    const to = parseSeeOtherHost(outcome.text);
+    if (to === undefined || this.redirects >= MAX_REDIRECTS) return false;
+    this.redirects++;
+    this.target = to;
+    this.log('info', 'redirected', { ...to, count: this.redirects });
+    this.emit('redirected', { ...to, count: this.redirects });
+    this.connect();
+    return true;
   }
 
   private finish(outcome: StreamOutcome, announce: boolean): void {

@@ -14,3 +14,4 @@ export { IqHandlers, StanzaError, isIqRequest, isIqResponse, stanzaErrorConditio
 export { clientTlsRole, readCaFile, type ClientTlsOptions } from './tls-options.js';
 export { formatTransition } from './trace.js';
 export { parseStanzaLine } from './stanza-line.js';
+export { MAX_REDIRECTS, parseSeeOtherHost } from './redirect.js';

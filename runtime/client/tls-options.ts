@@ -24,7 +24,9 @@ export interface ClientTlsOptions {
   readonly insecure?: boolean;
 }
 
-export function clientTlsRole(domain: string, opts: ClientTlsOptions = {}): TlsRole {
+export type ClientTlsRole = Extract<TlsRole, { readonly role: 'client' }>;
+
+export function clientTlsRole(domain: string, opts: ClientTlsOptions = {}): ClientTlsRole {
   if (opts.insecure === true) {
     return { role: 'client', servername: domain, rejectUnauthorized: false, checkServerIdentity: () => undefined };
   }

@@ -16,6 +16,10 @@ export type TlsRole =
       readonly ca?: string | Buffer;
       readonly rejectUnauthorized: boolean;
       readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
+      /** RFC 6120 §3.3: a TLS session (ticket) from an earlier connection to resume. */
+      readonly session?: Buffer;
+      /** Called with each session (ticket) the server issues, for a later `session`. */
+      readonly onSession?: (session: Buffer) => void;
     };
 
 export interface SocketTransportOptions {
@@ -53,6 +57,11 @@ export class SocketTransport implements Transport {
     return this.socket instanceof tls.TLSSocket;
   }
 
+  /** True when the TLS handshake resumed an earlier session (§3.3) instead of a full one. */
+  get sessionReused(): boolean {
+    return this.socket instanceof tls.TLSSocket && this.socket.isSessionReused();
+  }
+
   get peerCertificate(): tls.PeerCertificate | undefined {
     return this.socket instanceof tls.TLSSocket ? this.socket.getPeerCertificate() : undefined;
   }
@@ -84,7 +93,9 @@ export class SocketTransport implements Transport {
             ca: role.ca,
             rejectUnauthorized: role.rejectUnauthorized,
             checkServerIdentity: role.checkServerIdentity ?? (() => undefined),
+            ...(role.session ? { session: role.session } : {}),
           });
+    if (role.role === 'client' && role.onSession) secure.on('session', role.onSession);
     this.socket = secure;
     let settled = false;
     const ok = (): void => {

@@ -18,6 +18,8 @@
  *   existing and absent accounts, so no presence leak (§10.2 point 3, §13.10.2);
  * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
  *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
+ * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
+ *   session: without a roster the account is its only subscriber (see selfBroadcast);
  * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
  *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
  *   `<service-unavailable/>`, the same answer an absent account gives, because with no
@@ -77,7 +79,7 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   if (toText === undefined) {
     // §10.3: no 'to': handled on behalf of the sending account.
     if (stanza.name === 'message') return toAccount(r, bare(senderJid), senderBare); // §10.3.1
-    if (stanza.name === 'presence') return []; // §10.3.2: broadcast to subscribers; without a roster there are none
+    if (stanza.name === 'presence') return selfBroadcast(r, senderBare); // §10.3.2
     return r.accountIq(senderBare); // §10.3.3
   }
 
@@ -89,6 +91,23 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   // §10.5.1 / §10.5.2: the server itself (domain, or domain/resource where no service lives).
   if (to.local === undefined) return to.resource === undefined ? r.serverStanza() : r.fail('service-unavailable');
   return toAccount(r, to, senderBare);
+}
+
+/**
+ * §10.3.2: presence without 'to' is broadcast to the entities subscribed to the sender. With
+ * no roster (RFC 6121 is out of scope) the only such entity is the account itself: its
+ * resources that have a presence session get it (RFC 6121 §4.2.2 and §4.5.2 do the same for
+ * the user's own resources; the sender's flag was updated before routing, so available
+ * presence comes back to the sender and unavailable presence goes to the others only).
+ * Other presence types without 'to' (subscription management, probes) concern a roster: none.
+ */
+function selfBroadcast(r: Routing, senderBare: string): Delivery[] {
+  const type = attr(r.stanza, 'type');
+  if (type !== undefined && type !== 'unavailable') return [];
+  return r.view
+    .resources(senderBare)
+    .filter((full) => r.view.hasPresenceSession(full))
+    .map((full) => ({ to: full, stanza: r.stanza }));
 }
 
 /** §10.5.3 / §10.5.4: to an address at a local account. */

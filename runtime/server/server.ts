@@ -158,6 +158,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
 
   let rejected = 0;
   let closing = false;
+  let closed: Promise<void> | undefined;
   let address: { host: string; port: number } | undefined;
   const server = net.createServer((socket) => {
     if (closing) {
@@ -212,30 +213,35 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
         });
       });
     },
-    async close() {
-      if (closing) return;
-      closing = true;
-      const listenerClosed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
-      const open = [...connections];
-      logger.info('shutdown', { connections: open.length, sessions: registry.size });
-      for (const c of open) c.shutdown();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const deadline = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), limits.shutdownGraceMs);
-      });
-      const result = await Promise.race([Promise.all(open.map((c) => c.whenClosed())), deadline]);
-      clearTimeout(timer);
-      if (result === 'timeout') {
-        const left = [...connections];
-        logger.warn('shutdown.forced', { connections: left.length });
-        for (const c of left) c.destroy();
-        await Promise.all(left.map((c) => c.whenClosed()));
-      }
-      await listenerClosed;
-      accounts.close();
-      logger.info('stopped', {});
+    close() {
+      closed ??= shutdown();
+      return closed;
     },
   };
+
+  /** §4.9.3.20 for every stream, wait for the §4.4 handshakes (bounded), then stop listening and close the store. */
+  async function shutdown(): Promise<void> {
+    closing = true;
+    const listenerClosed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
+    const open = [...connections];
+    logger.info('shutdown', { connections: open.length, sessions: registry.size });
+    for (const c of open) c.shutdown();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), limits.shutdownGraceMs);
+    });
+    const result = await Promise.race([Promise.all(open.map((c) => c.whenClosed())), deadline]);
+    clearTimeout(timer);
+    if (result === 'timeout') {
+      const left = [...connections];
+      logger.warn('shutdown.forced', { connections: left.length });
+      for (const c of left) c.destroy();
+      await Promise.all(left.map((c) => c.whenClosed()));
+    }
+    await listenerClosed;
+    accounts.close();
+    logger.info('stopped', {});
+  }
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

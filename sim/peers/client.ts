@@ -43,6 +43,8 @@ export interface ClientRecord {
   wroteClose: boolean;
   /** Server offered no STARTTLS and the client, which requires TLS, refused to authenticate (§5.3.1). */
   refusedWithoutTls: boolean;
+  /** The client machine's outcome (machine clients only). */
+  outcome?: import('../../machines/protocol.js').StreamOutcome;
 }
 
 export interface ClientWorld {
@@ -156,7 +158,8 @@ export class ScriptedClient implements LinkSink {
       return false;
     }
     if (e.xmlns === NS.TLS) {
-      if (e.name === 'proceed') this.end.startTls();
+      // 'handshake': a peer that goes away or silent in the middle of the TLS handshake (§5.4.3.1).
+      if (e.name === 'proceed' && !this.checkpoint('handshake')) this.end.startTls();
       return false; // <failure/>: the server closes the stream (§5.4.2.2)
     }
     if (e.xmlns === NS.SASL) return this.saslElement(e);
@@ -235,21 +238,24 @@ export class ScriptedClient implements LinkSink {
       this.write(el('response', NS.SASL, {}, encodeSaslData(step.data)));
       return false;
     }
-    if (e.name === 'success' && this.sasl) {
+    if (e.name === 'success') {
+      // §6.4.6: the stream restarts whatever we think of it. A success for an <auth/> a
+      // misbehaviour sent (no exchange state here) is taken as is.
       const body = text(e);
-      const verdict = clientSuccess(this.sasl, body === '' ? undefined : decodeSaslData(body));
+      const verdict = this.sasl === undefined ? { ok: true } : clientSuccess(this.sasl, body === '' ? undefined : decodeSaslData(body));
       this.sasl = undefined;
       if (!verdict.ok) {
         this.closeStream(); // RFC 5802 §3: a server that cannot prove itself is not trusted
         return false;
       }
-      this.writeHeader();
+      if (!this.silent) this.writeHeader();
       return true;
     }
     if (e.name === 'failure') {
       this.sasl = undefined;
       // §6.4.5: retry (the wrong-password script keeps failing until the server's limit).
-      if (this.wrongPassword || this.phase === 'auth' || this.phase === 'challenge') this.startAuth();
+      if (this.phase === 'starttls') this.write(el('starttls', NS.TLS)); // a SASL element sent too early (§6.5.4): now do TLS
+      else if (this.wrongPassword || this.phase === 'auth' || this.phase === 'challenge') this.startAuth();
       return false;
     }
     return false;
@@ -258,7 +264,9 @@ export class ScriptedClient implements LinkSink {
   private bindAnswer(iq: XmlElement): void {
     const jid = child(iq, 'bind', NS.BIND) && child(child(iq, 'bind', NS.BIND)!, 'jid', NS.BIND);
     if (attr(iq, 'type') !== 'result' || !jid) {
-      this.closeStream();
+      // The bad-bind script keeps sending bad requests until the server's §7.7.3 limit.
+      if (this.plan.misbehave?.what === 'bad-bind' && attr(iq, 'type') === 'error') this.badBind();
+      else this.closeStream();
       return;
     }
     this.record.jid = text(jid);
@@ -308,6 +316,10 @@ export class ScriptedClient implements LinkSink {
   }
 
   private sendStanza(kind: StanzaKind): void {
+    if (kind === 'whitespace') {
+      this.end.write(' '); // §4.6.1 whitespace keepalive
+      return;
+    }
     const s = planStanza(kind, this.record.index, this.seq++, this.plan.user, this.world.domain);
     this.record.sent.push({ id: attr(s, 'id')!, kind, name: s.name, type: attr(s, 'type'), to: attr(s, 'to'), at: this.world.clock.now() });
     this.write(s);
@@ -414,7 +426,36 @@ export class ScriptedClient implements LinkSink {
       case 'starttls-again':
         this.write(el('starttls', NS.TLS));
         return true;
+      case 'auth-before-tls':
+        this.write(el('auth', NS.SASL, { mechanism: 'PLAIN' }, encodeSaslData(new TextEncoder().encode(`\0${this.plan.user}\0${this.password}`))));
+        return true; // §6.5.4 encryption-required; the <failure/> makes the script do STARTTLS
+      case 'abort-before-tls':
+        this.write(el('abort', NS.SASL));
+        return true;
+      case 'response-before-tls':
+        this.write(el('response', NS.SASL, {}, 'AAAA'));
+        return true;
+      case 'pipelined-after-starttls':
+        // §5.4.3.3: plaintext behind <starttls/> must be discarded, never processed.
+        raw(`${serializeElement(el('starttls', NS.TLS), NS.CLIENT)}<message to='bob@${d}' id='injected'><body>injected</body></message>`);
+        return true;
+      case 'header-mid-stream':
+        // A stream header where no restart is due (no XML declaration: that alone would be restricted XML).
+        raw(`<stream:stream xmlns='jabber:client' xmlns:stream='${NS.STREAMS}' to='${d}' version='1.0'>`);
+        return true;
+      case 'stream-error':
+        raw(`<stream:error><undefined-condition xmlns='${NS.STREAM_ERRORS}'/></stream:error>`);
+        this.writeClose();
+        return true;
+      case 'bad-bind':
+        this.badBind();
+        return true;
     }
+  }
+
+  /** §7.7.2.1: a resourcepart that is only whitespace (bad-request). */
+  private badBind(): void {
+    this.write(el('iq', NS.CLIENT, { type: 'set', id: 'bind' }, el('bind', NS.BIND, {}, el('resource', NS.BIND, {}, '   '))));
   }
 
   // -- writing ---------------------------------------------------------------------------
@@ -485,6 +526,8 @@ export function planStanza(kind: StanzaKind, index: number, seq: number, user: s
     case 'iq-unknown': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, el('query', 'urn:sim:unknown'));
     case 'error-to-absent':
       return el('message', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'error' }, el('error', NS.CLIENT, { type: 'cancel' }, el('item-not-found', NS.STANZAS)));
-    case 'msg-remote': return el('message', NS.CLIENT, { id, to: `someone@elsewhere.example` }, body(id));
+    case 'msg-remote':
+    case 'whitespace': // callers write whitespace themselves; a message keeps the function total
+      return el('message', NS.CLIENT, { id, to: `someone@elsewhere.example` }, body(id));
   }
 }

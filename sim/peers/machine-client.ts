@@ -77,10 +77,11 @@ export class MachineClient {
         if (c.stanza.xmlns === NS.STREAMS && c.stanza.name === 'error') this.record.streamErrors.push('?');
         return;
       case 'ended':
+        this.record.outcome = c.outcome;
         for (const id of this.timers) this.world.clock.clearTimeout(id);
         this.timers.clear();
         // The client machine refusing the real server's stream means the two disagree.
-        if (c.outcome.kind === 'error-sent') this.record.parseErrors.push(`client machine sent <${c.outcome.condition}/> (${c.outcome.rfc}): ${c.outcome.text ?? ''}`);
+        if (c.outcome.kind === 'error-sent' && this.plan.server === undefined) this.record.parseErrors.push(`client machine sent <${c.outcome.condition}/> (${c.outcome.rfc}): ${c.outcome.text ?? ''}`);
         return;
       default:
         return;
@@ -97,6 +98,10 @@ export class MachineClient {
       return;
     }
     this.after(step.gap, () => {
+      if (step.kind === 'whitespace') {
+        this.stanzas(k + 1); // the machine sends its own keepalives (§4.6.1)
+        return;
+      }
       const s = planStanza(step.kind, this.record.index, this.seq++, this.plan.user, this.world.domain);
       this.record.sent.push({ id: attr(s, 'id')!, kind: step.kind, name: s.name, type: attr(s, 'type'), to: attr(s, 'to'), at: this.world.clock.now() });
       this.driver.send({ type: 'SEND', stanza: s });

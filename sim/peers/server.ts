@@ -47,6 +47,7 @@ export class ScriptedServer implements LinkSink {
   private dead = false;
   private wroteClose = false;
   private streams = 0;
+  private username = '';
 
   constructor(
     private readonly world: ServerScriptWorld,
@@ -139,7 +140,7 @@ export class ScriptedServer implements LinkSink {
       if (bind && type === 'set') {
         if (this.fault === 'silent-after-auth') return false;
         const resource = child(bind, 'resource', NS.BIND);
-        const jid = `user@${this.world.domain}/${resource ? text(resource) : 'gen'}`;
+        const jid = `${this.username}@${this.world.domain}/${resource ? text(resource) : 'gen'}`;
         this.write(el('iq', NS.CLIENT, { id: attr(e, 'id'), type: 'result' }, el('bind', NS.BIND, {}, el('jid', NS.BIND, {}, jid))));
         return false;
       }
@@ -177,6 +178,7 @@ export class ScriptedServer implements LinkSink {
           data = new TextEncoder().encode(`v=${sig.toString('base64')}`);
         }
         this.authenticated = true;
+        this.username = step.username;
         this.sasl = undefined;
         this.write(el('success', NS.SASL, {}, data ? encodeSaslData(data) : undefined));
         return true;
@@ -187,6 +189,11 @@ export class ScriptedServer implements LinkSink {
       default:
         return false;
     }
+  }
+
+  /** §4.4: the server ends the stream (its application, or a shutdown): closing tag first. */
+  closeStream(): void {
+    if (!this.dead) this.close();
   }
 
   private write(e: XmlElement): void {

@@ -48,7 +48,8 @@ async function xmppkit(args: string[]): Promise<{ code: number; stdout: string; 
 
 const target = () => ['--host', '127.0.0.1', '--port', String(running.port)];
 
-describe('xmppkit send', () => {
+// Each test spawns tsx processes: seconds each on a loaded machine.
+describe('xmppkit send', { timeout: 90_000 }, () => {
   it('logs in, sends one message, closes the stream, exits 0; the recipient gets it', async () => {
     const text = `hello from send ${randomUUID()}`;
     const got = nextStanza(bob, (e) => body(e) === text, 20_000);
@@ -82,7 +83,7 @@ describe('xmppkit send', () => {
   });
 });
 
-describe('xmppkit connect (in a terminal)', () => {
+describe('xmppkit connect (in a terminal)', { timeout: 90_000 }, () => {
   it('prints each transition with its RFC section, round-trips a message, refuses a bad line, quits gracefully', async () => {
     const socket = `xmppkit-test-${process.pid}-${randomUUID().slice(0, 8)}`;
     const tmux = (...args: string[]) => run('tmux', ['-L', socket, ...args], { timeout: 10_000 });

@@ -56,7 +56,7 @@ afterAll(async () => {
   removeDir(running.dataDir);
 });
 
-describe('reconnection (RFC 6120 §3.3)', () => {
+describe('reconnection (RFC 6120 §3.3)', { timeout: 60_000 }, () => {
   it('reconnects after the TCP connection is cut, and delivers what was sent meanwhile', async () => {
     const proxy = await proxyTo(running.port);
     const alice = createClient({

@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fromPromise, setup } from 'xstate';
 import { toMermaid } from '../../diagrams/mermaid.js';
 import { DESCRIBE_OPTIONS } from '../../diagrams/machines.js';
 import { describeMachine } from '../../diagrams/model.js';
 import { DEFAULT_TIMEOUTS } from '../../machines/policy.js';
 import { receivingEntityMachine } from '../../machines/receiving/index.js';
-import { renderSvg } from '../../diagrams/render.js';
+import { deterministicIds, renderSvg, renderSvgs, sourceStamp } from '../../diagrams/render.js';
 import { fixtureMachine } from './fixture-machine.js';
 
 const full = toMermaid(fixtureMachine);
@@ -192,5 +193,41 @@ describe('toMermaid', () => {
     for (const text of ['idle-wait', 'probing', 'after idleTimeout = 30000 ms (§4.6.3)', 'ELEMENT [tooManyAttempts &amp;&amp; !elementOk] (§6.4.5)']) {
       expect(svg).toContain(text);
     }
+  });
+
+  it('renders the same bytes for the same source: random region ids numbered, the source hash stamped', async () => {
+    expect(deterministicIds('<g id="x-state-id-6uoezrf0c4w-1-2"/><use href="#x-state-id-6uoezrf0c4w-1-2"/><g id="x-state-id-0k2-3-4"/>')).toBe(
+      '<g id="x-state-id-r1-1-2"/><use href="#x-state-id-r1-1-2"/><g id="x-state-id-r2-3-4"/>',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'xmppkit-mmd-'));
+    const source = toMermaid(fixtureMachine, { title: 'fixture', layout: 'elk' });
+    writeFileSync(join(dir, 'fixture.mmd'), source);
+    await renderSvgs([
+      { mmd: join(dir, 'fixture.mmd'), svg: join(dir, 'a.svg'), svgId: 'fixture' },
+      { mmd: join(dir, 'fixture.mmd'), svg: join(dir, 'b.svg'), svgId: 'fixture' },
+    ]);
+    const a = readFileSync(join(dir, 'a.svg'), 'utf8');
+    expect(a).toBe(readFileSync(join(dir, 'b.svg'), 'utf8'));
+    expect(a.trimEnd().endsWith(sourceStamp(source))).toBe(true);
+  });
+
+  it('shows invoked actors on their state and their done/error events on the edges', () => {
+    const invoking = setup({ actors: { lookup: fromPromise(async () => 1) } }).createMachine({
+      id: 'inv',
+      initial: 'waiting',
+      states: {
+        waiting: {
+          meta: { rfc: '6120 §6.3.7' },
+          invoke: { src: 'lookup', id: 'store', onDone: { target: 'done', meta: { rfc: '6120 §6.4.3' } }, onError: { target: 'done', meta: { rfc: '6120 §6.5.11' } } },
+        },
+        done: { type: 'final' },
+      },
+    });
+    const model = describeMachine(invoking);
+    expect(model.states.find((s) => s.path === 'waiting')!.invokes).toEqual(['lookup']);
+    const text = toMermaid(model);
+    expect(text).toContain('s_waiting : invoke lookup');
+    expect(text).toContain('s_waiting --> s_done : done(store) (§6.4.3)');
+    expect(text).toContain('s_waiting --> s_done : error(store) (§6.5.11)');
   });
 });

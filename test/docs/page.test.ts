@@ -19,6 +19,7 @@ import { defaultChecklistPath } from '../../diagrams/report.js';
 export const SCREENSHOT = join(tmpdir(), 'xmppkit-docs-page.png');
 
 const ARGS = [
+  '--headless',
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

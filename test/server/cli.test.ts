@@ -110,7 +110,7 @@ describe('createServer certificate options', () => {
 describe('xmppkit serve', () => {
   it('first run creates the certificate and store; users added while it runs can log in; SIGTERM → <system-shutdown/>, exit 0', async () => {
     const data = join(tempDir(), 'data');
-    const child = spawn(TSX[0], [...TSX.slice(1), 'serve', '--port', '0', '--data', data, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX[0], [...TSX.slice(1), 'serve', '--port', '0', '--data', data, '--log-level', 'info'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     let err = '';
@@ -147,6 +147,12 @@ describe('xmppkit serve', () => {
       const error = client.elements().find((e) => e.name === 'error' && e.xmlns === NS.STREAMS);
       expect(error && streamErrorCondition(error)).toBe('system-shutdown');
       expect(await exited).toBe(0);
+      // Structured logs: one JSON object per line on stderr, never a password.
+      const records = err.trim().split('\n').map((line) => JSON.parse(line) as { level: string; event: string });
+      expect(records.map((r) => r.event)).toEqual(expect.arrayContaining(['listening', 'stream.authenticated', 'stream.bound', 'shutdown', 'stopped']));
+      expect(records.every((r) => ['info', 'warn', 'error'].includes(r.level))).toBe(true);
+      expect(err).not.toContain('secret');
+      expect(err).not.toContain('changed');
       await expect(RawClient.connect(port)).rejects.toThrow();
     } finally {
       child.kill('SIGKILL');

@@ -1,7 +1,9 @@
 /**
  * The router (RFC 6120 §10, §8.3) without sockets: deliveries for every address form.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatJid, parseJid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
 import { attr, child, el, type XmlElement } from '../../machines/xml.js';
 import { presenceSessionChange, route, SERVER_FEATURES, type RouterView } from '../../runtime/server/router.js';
@@ -115,8 +117,14 @@ describe('RFC 6120 §10.3 no \'to\'', () => {
     expect(route(msg(undefined), view([JULIET, JULIET2])).map((d) => d.to)).toEqual([JULIET, JULIET2]);
   });
 
-  it('presence: nothing routed (no roster), but it opens/closes the presence session (§10.3.2)', () => {
-    expect(route(presence(undefined), view())).toEqual([]);
+  it('presence: broadcast to the account\'s own resources with a presence session (no roster: §10.3.2), and it opens/closes the session', () => {
+    const p = presence(undefined);
+    expect(route(p, view([JULIET, JULIET2, ROMEO], [JULIET, ROMEO]))).toEqual([{ to: JULIET, stanza: p }]);
+    expect(route(p, view([JULIET, JULIET2, ROMEO], [JULIET, JULIET2, ROMEO])).map((d) => d.to)).toEqual([JULIET, JULIET2]);
+    const gone = presence(undefined, 'unavailable');
+    expect(route(gone, view([JULIET, JULIET2], [JULIET2])).map((d) => d.to)).toEqual([JULIET2]);
+    expect(route(presence(undefined, 'subscribe'), view([JULIET], [JULIET]))).toEqual([]);
+    expect(route(presence(undefined), view([JULIET], []))).toEqual([]);
     expect(presenceSessionChange(presence(undefined))).toBe(true);
     expect(presenceSessionChange(presence(undefined, 'unavailable'))).toBe(false);
     expect(presenceSessionChange(presence('romeo@im.example.com'))).toBeUndefined();
@@ -243,5 +251,55 @@ describe('SessionRegistry', () => {
     expect(r.unbind(b)).toBe(true);
     expect(r.size).toBe(1);
     expect(r.resources('juliet@im.example.com')).toEqual([JULIET2]);
+  });
+});
+
+describe('properties (fast-check)', () => {
+  const local = fc.constantFrom('juliet', 'romeo', 'nurse', 'ghost', 'Juliet');
+  const domain = fc.constantFrom(DOMAIN, 'example.net', 'IM.example.com');
+  const resource = fc.constantFrom('balcony', 'chamber', 'orchard', 'gone', 'a b');
+  const address = fc.oneof(
+    fc.constant(undefined),
+    fc.tuple(fc.option(local, { nil: undefined }), domain, fc.option(resource, { nil: undefined })).map(
+      ([l, d, r]) => (l ? `${l}@` : '') + d + (r ? `/${r}` : ''),
+    ),
+    fc.string({ maxLength: 12 }), // often malformed
+  );
+  const online = fc.subarray([JULIET, JULIET2, ROMEO]);
+  const payload = fc.constantFrom(ping, discoInfo, unknown);
+
+  it('every IQ get/set is answered exactly once, to its sender, with its id — unless a connected addressee gets it', () => {
+    fc.assert(
+      fc.property(address, online, payload, fc.constantFrom('get', 'set'), (to, on, p, type) => {
+        const stanza = iq(to, p, type);
+        const out = route(stanza, view([JULIET, ...on.filter((j) => j !== JULIET)]));
+        expect(out).toHaveLength(1);
+        const [d] = out;
+        if (d!.stanza === stanza) {
+          // Delivered to the connected resource the 'to' names, after RFC 7622 preparation.
+          expect(d!.to).toBe(formatJid(parseJid(attr(stanza, 'to')!)!));
+        } else {
+          expect(d!.to).toBe(JULIET);
+          expect(['result', 'error']).toContain(attr(d!.stanza, 'type'));
+          expect(attr(d!.stanza, 'id')).toBe('q1');
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an error stanza is never answered, and nothing is ever delivered to a JID that is not connected', () => {
+    fc.assert(
+      fc.property(address, online, fc.constantFrom('message', 'presence', 'iq'), (to, on, kind) => {
+        const errorStanza = el(kind, NS.CLIENT, { from: JULIET, to, id: 'e', type: 'error' }, el('error', NS.CLIENT, { type: 'cancel' }, el('service-unavailable', NS.STANZAS)));
+        const connected = [JULIET, ...on.filter((j) => j !== JULIET)];
+        const out = route(errorStanza, view(connected));
+        for (const d of out) {
+          expect(d.stanza).toBe(errorStanza); // forwarded as is, never a new error
+          expect(connected).toContain(d.to);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { SCENARIOS } from '../../sim/arbitraries.js';
 import { formatSummary, simulate } from '../../sim/runner.js';
 
-const RUNS: Record<(typeof SCENARIOS)[number], number> = { mixed: 400, conformant: 250, misbehaving: 300, silent: 250, faults: 250 };
+const RUNS: Record<(typeof SCENARIOS)[number], number> = { mixed: 300, conformant: 200, misbehaving: 300, silent: 250, faults: 250, servers: 200 };
 
 describe('simulated sessions against the real receiving entity', () => {
   for (const family of SCENARIOS) {
@@ -15,7 +15,7 @@ describe('simulated sessions against the real receiving entity', () => {
       const s = simulate({ runs: RUNS[family], seed: 20261125, family });
       expect(s.failure, s.failure ? formatSummary(s) : '').toBeUndefined();
       expect(s.completed).toBe(RUNS[family]);
-      expect(s.sessions).toBeGreaterThanOrEqual(RUNS[family]);
+      expect(s.sessions + s.clientSessions).toBeGreaterThanOrEqual(RUNS[family]);
       // Every run evaluated the universal invariants.
       expect(s.checks['bounded-session']).toBeGreaterThan(s.completed);
       expect(s.checks['no-stanza-before-bind']).toBe(s.sessions);
@@ -28,11 +28,16 @@ describe('simulated sessions against the real receiving entity', () => {
       }
       if (family === 'misbehaving') expect(s.checks['bad-input-stream-error']).toBeGreaterThan(0);
       if (family === 'silent') expect(s.outcomes['timeout connection-timeout']).toBeGreaterThan(0);
+      if (family === 'servers') {
+        expect(s.checks['server-proof-verified']).toBeGreaterThan(0);
+        expect(s.checks['no-credentials-in-clear']).toBeGreaterThanOrEqual(RUNS.servers);
+        expect(s.clientCoverage.summary().states[0]).toBeGreaterThan(10);
+      }
     });
   }
 
   it('the mixed runs visit every state of the receiving entity', () => {
-    const s = simulate({ runs: 250, seed: 7 });
+    const s = simulate({ runs: 200, seed: 7 });
     const cov = s.coverage.summary();
     expect(cov.missedStates).toEqual([]);
     expect(cov.transitions[0] / cov.transitions[1]).toBeGreaterThan(0.5);

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 
 export const help =
-  'serve [--domain localhost] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the server';
+  'serve [--domain D] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the XMPP server until SIGTERM/SIGINT';
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
