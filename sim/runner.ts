@@ -27,6 +27,8 @@ export interface SimOptions {
   readonly family?: ScenarioFamily;
   /** The receiving-entity machine under test (default: the real one). */
   readonly serverMachine?: AnyStateMachine;
+  /** The initiating-entity machine under test (default: the real one). */
+  readonly clientMachine?: AnyStateMachine;
   /** Replay one fast-check path (from a failure report) instead of a fresh search. */
   readonly path?: string;
   readonly onProgress?: (done: number, total: number) => void;
@@ -64,10 +66,17 @@ export interface SimSummary {
 }
 
 /** Run one scenario and turn a thrown exception into a violation. */
-export function safeRun(scenario: Scenario, serverMachine?: AnyStateMachine, coverage?: Coverage, clientCoverage?: Coverage): RunResult | { error: string } {
+export function safeRun(
+  scenario: Scenario,
+  serverMachine?: AnyStateMachine,
+  coverage?: Coverage,
+  clientCoverage?: Coverage,
+  clientMachine?: AnyStateMachine,
+): RunResult | { error: string } {
   try {
     return runScenario(scenario, {
       ...(serverMachine ? { serverMachine } : {}),
+      ...(clientMachine ? { clientMachine } : {}),
       ...(coverage ? { serverCoverage: coverage } : {}),
       ...(clientCoverage ? { clientCoverage } : {}),
     });
@@ -92,11 +101,11 @@ export function simulate(opts: SimOptions): SimSummary {
     clientOutcomes: {},
     clientSessions: 0,
     coverage: new Coverage(machine),
-    clientCoverage: new Coverage(initiatingEntityMachine),
+    clientCoverage: new Coverage(opts.clientMachine ?? initiatingEntityMachine),
   };
   let failed = false;
   const property = fc.property(scenarioArbitrary(family), (scenario) => {
-    const result = safeRun(scenario, opts.serverMachine, failed ? undefined : summary.coverage, failed ? undefined : summary.clientCoverage);
+    const result = safeRun(scenario, opts.serverMachine, failed ? undefined : summary.coverage, failed ? undefined : summary.clientCoverage, opts.clientMachine);
     const ok = !('error' in result) && result.violations.length === 0;
     if (!failed) {
       summary.completed++;
@@ -128,7 +137,7 @@ export function simulate(opts: SimOptions): SimSummary {
   const details = fc.check(property, { numRuns: opts.runs, seed: opts.seed, ...(opts.path !== undefined ? { path: opts.path } : {}), endOnFailure: false });
   if (details.failed && details.counterexample) {
     const scenario = details.counterexample[0];
-    const result = safeRun(scenario, opts.serverMachine);
+    const result = safeRun(scenario, opts.serverMachine, undefined, undefined, opts.clientMachine);
     const violations: Violation[] =
       'error' in result ? [{ invariant: 'no-crash', rfc: INVARIANTS['no-crash'], session: -1, message: result.error }] : result.violations;
     const origin = { seed: details.seed, path: details.counterexamplePath ?? '' };

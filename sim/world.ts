@@ -40,6 +40,8 @@ export interface RunOptions {
   readonly serverMachine?: AnyStateMachine;
   readonly serverCoverage?: Coverage;
   readonly clientCoverage?: Coverage;
+  /** The initiating-entity machine for machine clients (a deliberately broken variant in tests). */
+  readonly clientMachine?: AnyStateMachine;
 }
 
 function faultsOf(plan: LinkPlan): LinkFaults {
@@ -105,7 +107,7 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
     const clientCoverage = opts.clientCoverage;
     const client =
       plan.kind === 'machine'
-        ? new MachineClient(clientWorld, link.a, plan, i, initiatingEntityMachine, clientCoverage ? (t) => clientCoverage.record(t) : undefined)
+        ? new MachineClient(clientWorld, link.a, plan, i, opts.clientMachine ?? initiatingEntityMachine, clientCoverage ? (t) => clientCoverage.record(t) : undefined)
         : new ScriptedClient(clientWorld, link, link.a, plan, i);
     clients.push(client);
     serverOf.push(undefined);

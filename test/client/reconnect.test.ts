@@ -70,6 +70,7 @@ describe('reconnection (RFC 6120 §3.3)', { timeout: 60_000 }, () => {
     const bob = createClient({ jid: 'bob@localhost', password: USERS.bob, host: '127.0.0.1', port: running.port, tls: { ca: running.certPem } });
     try {
       const first = await alice.start();
+      expect(alice.tlsSessionReused).toBe(false); // a full handshake the first time
       await bob.start();
       const offline = nextEvent(alice, 'offline');
       const scheduled = nextEvent(alice, 'reconnecting');
@@ -89,6 +90,8 @@ describe('reconnection (RFC 6120 §3.3)', { timeout: 60_000 }, () => {
       expect(second).toMatch(/^alice@localhost\//);
       expect(second).not.toBe(first); // a new stream, a new server-generated resource (§7.6)
       expect((await atBob).attrs['from']).toBe(second);
+      // §3.3: "RECOMMENDED to make use of TLS session resumption when reconnecting".
+      expect(alice.tlsSessionReused).toBe(true);
     } finally {
       await Promise.all([alice.stop(), bob.stop()]);
       await proxy.close();

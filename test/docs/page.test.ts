@@ -3,7 +3,7 @@
  * server, no network) and the test looks for every machine, state and checklist feature,
  * and for a drawn diagram per machine. A screenshot is left in the temp folder to look at.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +36,7 @@ let machines: LoadedMachine[];
 const requests: string[] = [];
 
 beforeAll(async () => {
+  if (!existsSync(PAGE_FILE)) throw new Error('docs/index.html is missing: run `npm run docs`');
   machines = await loadMachines();
   profile = mkdtempSync(join(tmpdir(), 'xmppkit-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true, viewport: { width: 1300, height: 1000 } });

@@ -35,6 +35,7 @@ describe('generated documentation in docs/', () => {
   });
 
   it('has no diagrams left over from machines or states that are gone', () => {
+    expect(existsSync(DIAGRAMS_DIR), 'docs/diagrams is missing: run `npm run docs`').toBe(true);
     const stems = new Set(diagramSources(machines).map((d) => d.stem));
     const stale = readdirSync(DIAGRAMS_DIR).filter((f) => /\.(mmd|svg)$/.test(f) && !stems.has(f.replace(/\.(mmd|svg)$/, '')));
     expect(stale, `docs/diagrams ${REGENERATE}`).toEqual([]);

@@ -51,6 +51,23 @@ describe('RFC 6120 §4.6.2 / XEP-0199: idle sessions are pinged', () => {
   });
 });
 
+describe('close() with a peer that never answers', () => {
+  it('the stream gets <system-shutdown/>; at the grace deadline its socket is destroyed; close() is idempotent', async () => {
+    running = await startServer({ policy: { timeouts: { closeWait: 30_000 } }, limits: { shutdownGraceMs: 300 } });
+    const c = await RawClient.connect(running.port);
+    c.open();
+    await c.element('features', NS.STREAMS);
+    const first = running.server.close();
+    const second = running.server.close();
+    expect(second).toBe(first);
+    await first;
+    expect(streamErrorCondition(await c.element('error', NS.STREAMS))).toBe('system-shutdown');
+    await c.waitClosed(2000);
+    expect(running.logs.find((r) => r.event === 'shutdown.forced')).toMatchObject({ connections: 1 });
+    expect(running.server.connectionCount).toBe(0);
+  });
+});
+
 describe("RFC 6120 §4.9.3.9 'from' of client stanzas", () => {
   it("a stanza claiming another account's address ends the stream with <invalid-from/>; the bare JID is accepted", async () => {
     running = await startServer();
