@@ -34,11 +34,11 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  const { SCENARIOS } = await import('../../../sim/arbitraries.js');
   if (values.help) {
-    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: mixed, conformant, misbehaving, silent, faults\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --rate     print wall-clock sessions/s on stderr\n`);
+    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${SCENARIOS.join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --rate     print wall-clock sessions/s on stderr\n`);
     return 0;
   }
-  const { SCENARIOS } = await import('../../../sim/arbitraries.js');
   if (values.replay !== undefined) return replay(resolve(values.replay));
 
   const { simulate, formatSummary, DEFAULT_RUNS } = await import('../../../sim/runner.js');
