@@ -33,9 +33,16 @@ export function el(
   attrs: AttrsIn = {},
   ...children: (XmlNode | null | undefined | false)[]
 ): XmlElement {
+  // Plain loops: this runs for every element the machines build (hot in the simulator).
   const clean: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = String(v);
-  return { name, xmlns, attrs: clean, children: children.filter((c): c is XmlNode => c !== null && c !== undefined && c !== false) };
+  for (const k in attrs) {
+    if (!Object.hasOwn(attrs, k)) continue;
+    const v = attrs[k];
+    if (v !== undefined) clean[k] = String(v);
+  }
+  const kept: XmlNode[] = [];
+  for (const c of children) if (c !== null && c !== undefined && c !== false) kept.push(c);
+  return { name, xmlns, attrs: clean, children: kept };
 }
 
 export function isElement(node: XmlNode | undefined): node is XmlElement {
@@ -48,17 +55,24 @@ export function is(e: XmlElement | undefined, name: string, xmlns: string): e is
 }
 
 export function childElements(e: XmlElement): XmlElement[] {
-  return e.children.filter(isElement);
+  const out: XmlElement[] = [];
+  for (const c of e.children) if (typeof c !== 'string') out.push(c);
+  return out;
 }
 
 /** First child element with that name (and namespace, when given). */
 export function child(e: XmlElement, name: string, xmlns?: string): XmlElement | undefined {
-  return childElements(e).find((c) => c.name === name && (xmlns === undefined || c.xmlns === xmlns));
+  for (const c of e.children) {
+    if (typeof c !== 'string' && c.name === name && (xmlns === undefined || c.xmlns === xmlns)) return c;
+  }
+  return undefined;
 }
 
 /** Concatenated character data of the element's direct text children. */
 export function text(e: XmlElement): string {
-  return e.children.filter((c): c is string => typeof c === 'string').join('');
+  let out = '';
+  for (const c of e.children) if (typeof c === 'string') out += c;
+  return out;
 }
 
 export function attr(e: XmlElement, name: string): string | undefined {
@@ -67,12 +81,15 @@ export function attr(e: XmlElement, name: string): string | undefined {
 
 /** A copy with some attributes replaced (`undefined` removes one). */
 export function withAttrs(e: XmlElement, attrs: AttrsIn): XmlElement {
-  const next: Record<string, string> = { ...e.attrs };
-  for (const [k, v] of Object.entries(attrs)) {
+  const next: Record<string, string> = {};
+  for (const k in e.attrs) if (Object.hasOwn(e.attrs, k)) next[k] = e.attrs[k]!;
+  for (const k in attrs) {
+    if (!Object.hasOwn(attrs, k)) continue;
+    const v = attrs[k];
     if (v === undefined) delete next[k];
     else next[k] = String(v);
   }
-  return { ...e, attrs: next };
+  return { name: e.name, xmlns: e.xmlns, attrs: next, children: e.children };
 }
 
 /** RFC 6120 §8: the three stanza kinds, in the stream's content namespace. */

@@ -4,7 +4,7 @@
  */
 import type { StreamErrorCondition } from '../conditions.js';
 import { NS } from '../ns.js';
-import { childElements, stanzaKind, type XmlElement } from '../xml.js';
+import { stanzaKind, type XmlElement } from '../xml.js';
 
 export type ElementKind =
   /** `<stream:error/>`: the peer ended the stream (§4.9.1.1). */
@@ -34,7 +34,7 @@ export function classifyElement(e: XmlElement): ElementKind {
     return 'sasl-other';
   }
   const kind = stanzaKind(e, NS.CLIENT);
-  if (kind === 'iq' && childElements(e).some((c) => c.xmlns === NS.BIND)) return 'bind-request';
+  if (kind === 'iq' && e.children.some((c) => typeof c !== 'string' && c.xmlns === NS.BIND)) return 'bind-request';
   if (kind !== undefined) return 'stanza';
   if (stanzaKind(e, NS.SERVER) !== undefined) return 'foreign-stanza';
   return 'other';

@@ -2,9 +2,23 @@
  * Stanzas from the connected client (§8.1.2.1, §4.7.4) and the server's XEP-0199 ping.
  */
 import { NS } from '../ns.js';
-import { bare, formatJid, parseJid } from '../jid.js';
+import { bare, formatJid, parseJid, type Jid } from '../jid.js';
 import type { RandomBytes } from '../protocol.js';
 import { attr, el, withAttrs, type XmlElement } from '../xml.js';
+
+/**
+ * The bound JID of a stream is parsed for every stanza it sends; parsing is a pure function
+ * of the string, so the last result is kept (one entry: one stream at a time is the common case).
+ */
+let lastBound: string | undefined;
+let lastBoundParsed: Jid | undefined;
+function parseBound(boundJid: string): Jid | undefined {
+  if (boundJid !== lastBound) {
+    lastBoundParsed = parseJid(boundJid);
+    lastBound = boundJid;
+  }
+  return lastBoundParsed;
+}
 
 /**
  * §4.9.3.9: a 'from' the client put on its stanza must be its own address. We accept the
@@ -17,7 +31,7 @@ export function fromIsValid(stanza: XmlElement, boundJid: string): boolean {
   const from = attr(stanza, 'from');
   if (from === undefined) return true;
   const claimed = parseJid(from);
-  const full = parseJid(boundJid);
+  const full = parseBound(boundJid);
   if (claimed === undefined || full === undefined) return false;
   const asText = formatJid(claimed);
   return asText === formatJid(full) || asText === formatJid(bare(full));
@@ -34,7 +48,7 @@ const SUBSCRIPTION_TYPES = new Set(['subscribe', 'subscribed', 'unsubscribe', 'u
  * never changed.
  */
 export function stampStanza(stanza: XmlElement, boundJid: string, streamLang: string | undefined): XmlElement {
-  const full = parseJid(boundJid);
+  const full = parseBound(boundJid);
   const subscription = stanza.name === 'presence' && SUBSCRIPTION_TYPES.has(attr(stanza, 'type') ?? '');
   const from = full && subscription ? formatJid(bare(full)) : boundJid;
   const lang = attr(stanza, 'xml:lang') === undefined ? streamLang : undefined;

@@ -26,27 +26,28 @@ const STREAM_SCOPE: Scope = new Map([['xml', NS.XML], ['stream', NS.STREAMS]]);
  * prefixes that are declared nowhere: those are programming errors, not peer input.
  */
 export function serializeElement(element: XmlElement, contentNamespace: string): string {
-  const out: string[] = [];
-  write(element, contentNamespace, STREAM_SCOPE, out);
-  return out.join('');
+  return write(element, contentNamespace, STREAM_SCOPE);
 }
 
-function write(e: XmlElement, defaultNs: string, scope: Scope, out: string[]): void {
+function write(e: XmlElement, defaultNs: string, scope: Scope): string {
   if (!isNcName(e.name)) throw new Error(`cannot serialize element name '${e.name}': not an XML NCName`);
   let tag: string;
   let childDefault: string;
-  let decl = '';
+  let out: string;
   if (e.xmlns === NS.STREAMS) {
     tag = `stream:${e.name}`;
     childDefault = defaultNs;
+    out = `<${tag}`;
   } else {
     tag = e.name;
     childDefault = e.xmlns;
-    if (e.xmlns !== defaultNs) decl = ` xmlns='${escapeAttr(e.xmlns)}'`;
+    out = e.xmlns !== defaultNs ? `<${tag} xmlns='${escapeAttr(e.xmlns)}'` : `<${tag}`;
   }
   let inner = scope;
-  const attrs: string[] = [];
-  for (const [name, value] of Object.entries(e.attrs)) {
+  const attrs = e.attrs;
+  for (const name in attrs) {
+    if (!Object.hasOwn(attrs, name)) continue;
+    const value = attrs[name]!;
     if (name === 'xmlns' || name === 'xmlns:stream') continue; // the model's xmlns field / the header's prefix rule
     if (name.startsWith('xmlns:')) {
       const prefix = name.slice(6);
@@ -57,26 +58,20 @@ function write(e: XmlElement, defaultNs: string, scope: Scope, out: string[]): v
       if (inner === scope) inner = new Map(scope);
       (inner as Map<string, string>).set(prefix, value);
     }
-    attrs.push(` ${name}='${escapeAttr(value)}'`);
+    out += ` ${name}='${escapeAttr(value)}'`;
   }
-  for (const name of Object.keys(e.attrs)) {
+  for (const name in attrs) {
+    if (!Object.hasOwn(attrs, name)) continue;
     const colon = name.indexOf(':');
     const ok = colon === -1
       ? isNcName(name)
       : isNcName(name.slice(0, colon)) && isNcName(name.slice(colon + 1)) && (name.startsWith('xmlns:') || inner.has(name.slice(0, colon)));
     if (!ok) throw new Error(`cannot serialize attribute '${name}' on <${e.name}>: not a name, or its prefix is not declared`);
   }
-  out.push('<', tag, decl, ...attrs);
-  if (e.children.length === 0) {
-    out.push('/>');
-    return;
-  }
-  out.push('>');
-  for (const c of e.children) {
-    if (typeof c === 'string') out.push(escapeText(c));
-    else write(c, childDefault, inner, out);
-  }
-  out.push('</', tag, '>');
+  if (e.children.length === 0) return `${out}/>`;
+  out += '>';
+  for (const c of e.children) out += typeof c === 'string' ? escapeText(c) : write(c, childDefault, inner);
+  return `${out}</${tag}>`;
 }
 
 /**
