@@ -803,8 +803,8 @@ export const initiatingEntityMachine = setup({
                       {
                         guard: and(['isStanza', 'isPingReply']),
                         actions: 'consumePingReply',
-                        meta: { rfc: 'XEP-0199 §4.3' },
-                        description: 'The answer to our ping: the stream is alive; not delivered.',
+                        meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
+                        description: 'The answer to our ping (result or error with its id): the stream is alive; not delivered.',
                       },
                       {
                         guard: and(['isStanza', 'isServerPing']),

@@ -34,10 +34,18 @@ export function classifyElement(e: XmlElement): ElementKind {
     return 'sasl-other';
   }
   const kind = stanzaKind(e, NS.CLIENT);
-  if (kind === 'iq' && e.children.some((c) => typeof c !== 'string' && c.xmlns === NS.BIND)) return 'bind-request';
+  // §8.2.3 rule 4, §8.3.1: only a request can be a bind request; an IQ result or
+  // error that happens to carry <bind/> is a plain stanza and is never answered with an error.
+  if (kind === 'iq' && isRequest(e) && e.children.some((c) => typeof c !== 'string' && c.xmlns === NS.BIND)) return 'bind-request';
   if (kind !== undefined) return 'stanza';
   if (stanzaKind(e, NS.SERVER) !== undefined) return 'foreign-stanza';
   return 'other';
+}
+
+/** Not a response: get, set, or a malformed IQ (no or unknown type) that earns <bad-request/>. */
+function isRequest(iq: XmlElement): boolean {
+  const type = iq.attrs['type'];
+  return type !== 'result' && type !== 'error';
 }
 
 /**

@@ -34,12 +34,14 @@ export const STREAM_ERROR_TRIGGERS: Readonly<Record<StreamErrorCondition, string
   'improper-addressing': 'FAIL (a server-to-server condition; kept reachable for the runtime)',
   'internal-server-error': 'FAIL (runtime exception)',
   'invalid-from': "a stanza in established whose 'from' is not the client's full or bare JID",
-  'invalid-namespace': "HEADER with a content namespace other than 'jabber:client'; a 'jabber:server' stanza in any open state",
-  'invalid-xml': 'PARSE_ERROR (every open state)',
+  'invalid-namespace':
+    "HEADER with a content namespace other than 'jabber:client'; a 'jabber:server' stanza in any open state; PARSE_ERROR (stream root or content namespace, runtime/xml)",
+  'invalid-xml': 'PARSE_ERROR, if an XML layer raised it: runtime/xml validates no schema (§11.4), so in practice never sent',
   'not-authorized':
     'a stanza before authentication (awaitingStreamHeader, tlsNegotiation, saslNegotiation) or before binding (resourceBinding); a SASL element after authentication; a second bind request in established',
   'not-well-formed': 'PARSE_ERROR (every open state)',
-  'policy-violation': 'the maxAuthAttempts-th SASL failure (saslNegotiation.evaluating); the maxBindAttempts-th bind error (resourceBinding)',
+  'policy-violation':
+    'the maxAuthAttempts-th SASL failure (saslNegotiation.evaluating); the maxBindAttempts-th bind error (resourceBinding); PARSE_ERROR (size limits of runtime/xml, §13.12)',
   'remote-connection-failed': 'FAIL',
   reset: 'FAIL (the security context changed: certificate revoked, account deleted or password changed, §4.9.3.16)',
   'resource-constraint': 'FAIL (server out of resources or connection limit)',

@@ -55,6 +55,17 @@ describe('receiving entity: resource binding (RFC 6120 §7)', () => {
     expect(iqErrorOf(h.step(element(get)))).toBe('bad-request');
   });
 
+  it('§8.2.3 rule 4 / §8.3.1: an IQ result or error carrying <bind/> is no bind request and is never answered', () => {
+    for (const type of ['result', 'error']) {
+      const h = atBind();
+      const reply = el('iq', NS.CLIENT, { id: 'r', type }, el('bind', NS.BIND));
+      const out = h.step(element(reply));
+      // Not a bind attempt: no IQ error back, but a stanza before binding (§7.1) ends the stream.
+      expect(iqErrorOf(out)).toBeUndefined();
+      expect(streamErrorOf(out)).toBe('not-authorized');
+    }
+  });
+
   it("§7.7.2.2 #2 'disallow': <conflict/> (type modify), the stream stays, another resourcepart binds", () => {
     const h = atBind({ resourceConflict: 'disallow' });
     h.send(bindIq('b1', 'balcony'));
