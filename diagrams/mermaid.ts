@@ -232,7 +232,39 @@ export function edgeLabel(t: TransitionInfo): string {
 
 /** '6120 §4.4' → '§4.4': RFC 6120 is the document every diagram is about. */
 export function shortRfc(rfc: string): string {
-  return rfc.replace(/^\s*(RFC\s*)?6120\s*/, '');
+  return compactRuns(rfc.replace(/^\s*(RFC\s*)?6120\s*/, ''));
+}
+
+/**
+ * '§6.5.1, §6.5.2, §6.5.3, §6.5.4' → '§6.5.1–4': three or more consecutive sibling sections in
+ * a comma-separated list become a range, so long citations stay readable on an edge.
+ */
+export function compactRuns(list: string): string {
+  const items = list.split(/,\s*/);
+  const parse = (x: string): { parent: string; n: number } | undefined => {
+    const m = /^§(\d+(?:\.\d+)*)\.(\d+)$/.exec(x.trim());
+    return m ? { parent: m[1]!, n: Number(m[2]) } : undefined;
+  };
+  const out: string[] = [];
+  for (let i = 0; i < items.length; ) {
+    const first = parse(items[i]!);
+    let j = i + 1;
+    if (first) {
+      while (j < items.length) {
+        const next = parse(items[j]!);
+        if (!next || next.parent !== first.parent || next.n !== first.n + (j - i)) break;
+        j++;
+      }
+    }
+    if (first && j - i >= 3) {
+      out.push(`${items[i]!.trim()}–${first.n + (j - i - 1)}`);
+      i = j;
+    } else {
+      out.push(items[i]!.trim());
+      i++;
+    }
+  }
+  return out.join(', ');
 }
 
 function sanitize(segment: string): string {

@@ -152,12 +152,30 @@ export function clientProofAndServerSignature(
   salted: Uint8Array,
   auth: string,
 ): { clientProof: Uint8Array; serverSignature: Uint8Array } {
-  const clientKey = HMAC(m, salted, 'Client Key');
-  const storedKey = H(m, clientKey);
+  const { clientKey, storedKey, serverKey } = clientKeys(m, salted);
   return {
     clientProof: xor(clientKey, HMAC(m, storedKey, auth)),
-    serverSignature: HMAC(m, HMAC(m, salted, 'Server Key'), auth),
+    serverSignature: HMAC(m, serverKey, auth),
   };
+}
+
+/**
+ * ClientKey, StoredKey and ServerKey are functions of SaltedPassword alone (RFC 5802 §3).
+ * A client that caches SaltedPassword (SaslContext.saltedPasswordCache, §5.1) hands the
+ * same array back on every exchange, so the three keys are kept beside it, per mechanism;
+ * only the AuthMessage-dependent HMACs run per exchange. Never mutated once stored.
+ */
+const derivedKeys = new WeakMap<Uint8Array, Partial<Record<ScramMechanism, { clientKey: Uint8Array; storedKey: Uint8Array; serverKey: Uint8Array }>>>();
+
+function clientKeys(m: ScramMechanism, salted: Uint8Array): { clientKey: Uint8Array; storedKey: Uint8Array; serverKey: Uint8Array } {
+  let perMechanism = derivedKeys.get(salted);
+  const known = perMechanism?.[m];
+  if (known !== undefined) return known;
+  const clientKey = HMAC(m, salted, 'Client Key');
+  const keys = { clientKey, storedKey: H(m, clientKey), serverKey: HMAC(m, salted, 'Server Key') };
+  if (perMechanism === undefined) derivedKeys.set(salted, (perMechanism = {}));
+  perMechanism[m] = keys;
+  return keys;
 }
 
 export function clientFinalMessage(withoutProof: string, clientProof: Uint8Array): string {

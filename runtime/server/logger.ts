@@ -20,6 +20,8 @@ export interface Logger {
   info(event: string, fields?: Record<string, unknown>): void;
   warn(event: string, fields?: Record<string, unknown>): void;
   error(event: string, fields?: Record<string, unknown>): void;
+  /** Would a record at this level be written? Lets hot paths skip building the fields. */
+  enabled?(level: Exclude<LogLevel, 'silent'>): boolean;
 }
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
@@ -40,5 +42,5 @@ export function createLogger(level: LogLevel = 'info', sink: LogSink = stderrSin
       if (RANK[l] < RANK[level]) return;
       sink({ time: new Date().toISOString(), level: l, event, ...fields });
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), enabled: (l) => RANK[l] >= RANK[level] };
 }

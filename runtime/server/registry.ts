@@ -19,6 +19,11 @@ export interface RegisteredSession {
 export class SessionRegistry {
   /** bare JID → resourcepart → session; Maps keep bind order. */
   private readonly byAccount = new Map<string, Map<string, RegisteredSession>>();
+  /**
+   * The same sessions by their `jid` text, so that `get` for a JID we handed out (a routing
+   * target) skips RFC 7622 parsing. Holds only sessions that are bound right now.
+   */
+  private readonly byJid = new Map<string, RegisteredSession>();
   private count = 0;
 
   /** Number of bound sessions. */
@@ -46,6 +51,8 @@ export class SessionRegistry {
     // delete + set: the newest binding goes to the end of the bind order.
     resources.delete(resource);
     resources.set(resource, session);
+    if (previous !== undefined && this.byJid.get(previous.jid) === previous) this.byJid.delete(previous.jid);
+    this.byJid.set(session.jid, session);
     return previous;
   }
 
@@ -55,6 +62,7 @@ export class SessionRegistry {
     const resources = this.byAccount.get(bareJid);
     if (resources?.get(resource) !== session) return false;
     resources.delete(resource);
+    if (this.byJid.get(session.jid) === session) this.byJid.delete(session.jid);
     this.count--;
     if (resources.size === 0) this.byAccount.delete(bareJid);
     return true;
@@ -62,6 +70,8 @@ export class SessionRegistry {
 
   /** The session bound to `fullJid` (undefined for anything else, a bare JID included). */
   get(fullJid: string): RegisteredSession | undefined {
+    const exact = this.byJid.get(fullJid);
+    if (exact !== undefined) return exact;
     const jid = parseJid(fullJid);
     if (jid === undefined || jid.resource === undefined) return undefined;
     return this.byAccount.get(formatJid(bare(jid)))?.get(jid.resource);
@@ -69,7 +79,8 @@ export class SessionRegistry {
 
   /** Full JIDs of the account's bound resources, in bind order. */
   resources(bareJid: string): string[] {
-    return [...(this.byAccount.get(bareJid)?.values() ?? [])].map((s) => s.jid);
+    const resources = this.byAccount.get(bareJid);
+    return resources === undefined ? [] : Array.from(resources.values(), (s) => s.jid);
   }
 
   all(): RegisteredSession[] {

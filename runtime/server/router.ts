@@ -51,6 +51,24 @@ export interface Delivery {
 /** XEP-0030 identity and features this server announces (§10.5.1: the server handles stanzas to its domain). */
 export const SERVER_FEATURES = [NS.DISCO_INFO, NS.PING] as const;
 
+/**
+ * parseJid with a one-entry memory: a stream tends to send many stanzas in a row from the
+ * same JID to the same JID, and parseJid (RFC 7622 preparation) is a pure function.
+ */
+function lastParsed(): (text: string) => Jid | undefined {
+  let lastText: string | undefined;
+  let lastJid: Jid | undefined;
+  return (text) => {
+    if (text !== lastText) {
+      lastJid = parseJid(text);
+      lastText = text;
+    }
+    return lastJid;
+  };
+}
+const parseSender = lastParsed();
+const parseTo = lastParsed();
+
 /** §8.2.3: the IQ types. */
 const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
 
@@ -60,7 +78,7 @@ const IQ_TYPES = new Set(['get', 'set', 'result', 'error']);
  * presence; errors and results always go back to the full JID of the stream.
  */
 export function route(stanza: XmlElement, view: RouterView, sender: string = attr(stanza, 'from') ?? ''): Delivery[] {
-  const senderJid = parseJid(sender);
+  const senderJid = parseSender(sender);
   if (senderJid === undefined) return []; // cannot happen for a bound stream; nothing to answer to
   const senderFull = formatJid(senderJid);
   const senderBare = formatJid(bare(senderJid));
@@ -83,7 +101,7 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
     return r.accountIq(senderBare); // §10.3.3
   }
 
-  const to = parseJid(toText);
+  const to = parseTo(toText);
   // §8.3.3.8 jid-malformed; §8.3.1 rule 2: the error's 'from' must not be the malformed JID, so it is our domain.
   if (to === undefined) return r.fail('jid-malformed', view.domain);
   // §10.4 / §10.4.3: another domain. No server-to-server streams here, so resolution "fails".

@@ -19,7 +19,7 @@ import { Connection, type ConnectionHost } from './connection.js';
 import { certificateIn, initDataDir, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import { SessionRegistry, type RegisteredSession } from './registry.js';
-import { presenceSessionChange, route, type Delivery } from './router.js';
+import { presenceSessionChange, route, type Delivery, type RouterView } from './router.js';
 
 /** Machine policy a server operator may change (RFC 6120 choices; defaults in machines/policy.ts). */
 export type ServerPolicy = Partial<Omit<ReceivingEntityMachineInput, 'domain' | 'random' | 'timeouts' | 'secure'>> & {
@@ -121,24 +121,28 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
+  // Built once: a literal per stanza would allocate the object and its closures every time.
+  const view: RouterView = {
+    domain,
+    accountExists: (local) => accounts.exists(local),
+    resources: (bareJid) => registry.resources(bareJid),
+    hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
+  };
   const routeStanza = (stanza: XmlElement, from: RegisteredSession): void => {
     const presence = presenceSessionChange(stanza);
     if (presence !== undefined) from.presence = presence;
     let deliveries: Delivery[];
     try {
-      deliveries = route(stanza, {
-        domain,
-        accountExists: (local) => accounts.lookup(local) !== null,
-        resources: (bareJid) => registry.resources(bareJid),
-        hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
-      }, from.jid);
+      deliveries = route(stanza, view, from.jid);
     } catch (err) {
       // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
       logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
       const type = stanza.attrs['type'];
       deliveries = type === 'error' || type === 'result' ? [] : [{ to: from.jid, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
     }
-    logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
+    if (logger.enabled?.('debug') ?? true) {
+      logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
+    }
     // §10.1: performed now, in order, while the sender's stanza is being handled.
     for (const d of deliveries) registry.get(d.to)?.routeIn(d.stanza);
   };

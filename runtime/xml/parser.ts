@@ -165,7 +165,7 @@ export class StreamParser {
   }
 
   private newStream(at: number): void {
-    this.sax = this.createSax();
+    this.sax = this.freshSax();
     this.mode = 'start';
     this.atTop = false;
     this.stack = [];
@@ -177,6 +177,20 @@ export class StreamParser {
     this.pendingBytes = 0;
     this.tail = '';
     this.tailStart = at;
+  }
+
+  /**
+   * A saxes parser in its initial state. The one of the previous stream is reused when saxes
+   * has its `_init()` (saxes 6 calls it itself to reset after `close()`; it reassigns every
+   * field of the parse state), which keeps the handlers registered below; else a new one.
+   */
+  private freshSax(): Sax {
+    const previous = this.sax as (Sax & { _init?: unknown }) | undefined;
+    if (previous !== undefined && typeof previous._init === 'function') {
+      (previous._init as () => void)();
+      return previous;
+    }
+    return this.createSax();
   }
 
   private createSax(): Sax {
@@ -371,12 +385,16 @@ export class StreamParser {
     if (tag.prefix !== '' && tag.uri === this.contentNamespace) {
       this.abort('bad-namespace-prefix', `element <${tag.name}> uses a prefix for the content namespace (RFC 6120 §4.8.5)`);
     }
-    const attributes = Object.values(tag.attributes);
-    if (attributes.length > this.limits.maxAttributes) {
+    const attributes = tag.attributes;
+    let count = 0;
+    for (const name in attributes) if (Object.hasOwn(attributes, name)) count++;
+    if (count > this.limits.maxAttributes) {
       this.abort('policy-violation', `more than ${this.limits.maxAttributes} attributes on one element`);
     }
     const attrs: Record<string, string> = {};
-    for (const a of attributes) {
+    for (const name in attributes) {
+      if (!Object.hasOwn(attributes, name)) continue;
+      const a = attributes[name]!;
       if (a.name === 'xmlns' || a.prefix === 'xmlns') continue;
       attrs[a.name] = a.value;
       // Keep the declaration a prefixed attribute needs (machines/xml.ts), wherever it was declared.

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromPromise, setup } from 'xstate';
-import { toMermaid } from '../../diagrams/mermaid.js';
+import { shortRfc, toMermaid } from '../../diagrams/mermaid.js';
 import { DESCRIBE_OPTIONS } from '../../diagrams/machines.js';
 import { describeMachine } from '../../diagrams/model.js';
 import { DEFAULT_TIMEOUTS } from '../../machines/policy.js';
@@ -229,5 +229,12 @@ describe('toMermaid', () => {
     expect(text).toContain('s_waiting : invoke lookup');
     expect(text).toContain('s_waiting --> s_done : done(store) (§6.4.3)');
     expect(text).toContain('s_waiting --> s_done : error(store) (§6.5.11)');
+  });
+
+  it('shortens long citations: RFC 6120 is implied and runs of sibling sections become ranges', () => {
+    expect(shortRfc('6120 §4.4')).toBe('§4.4');
+    expect(shortRfc('6120 §6.4.5, §6.5.1, §6.5.2, §6.5.3, §6.5.4, §13.9.4')).toBe('§6.4.5, §6.5.1–4, §13.9.4');
+    expect(shortRfc('6120 §6.5.1, §6.5.2, §7.1')).toBe('§6.5.1, §6.5.2, §7.1');
+    expect(shortRfc('XEP-0199 §4.2')).toBe('XEP-0199 §4.2');
   });
 });

@@ -3,9 +3,11 @@
  * SASL with the machines' client functions, binding, routing (§10), conflicts (§7.7.2.2),
  * shutdown (§4.9.3.20).
  */
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { attr, child, childElements, el, text, type XmlElement } from '../../machines/xml.js';
+import { openAccountStore } from '../../runtime/store/accounts.js';
 import { authenticate, eventually, login, RawClient, stanzaError, streamErrorCondition } from './client.js';
 import { startServer, type Running } from './fixture.js';
 
@@ -192,6 +194,42 @@ describe('routing (§10) between two real sessions', () => {
     await reply(client, marker); // in order (§10.1): had the presence been answered, its reply would be here first
     expect(client.elements().some((s) => attr(s, 'id') === 'p-ghost')).toBe(false);
     await closeClient(client);
+  });
+
+  it('accounts added and removed by another process while the server runs are seen by routing (§10.5.3.1)', async () => {
+    // A second SQLite connection to the server's file is what `xmppkit adduser/deluser` is.
+    const admin = openAccountStore({ file: join(running.dataDir, 'accounts.sqlite') });
+    const open: RawClient[] = [];
+    try {
+      const { client } = await juliet();
+      open.push(client);
+      let n = 0;
+      const send = (): string => {
+        const id = `bv-${++n}`;
+        client.send(el('message', NS.CLIENT, { to: 'benvolio@localhost/x', id }, el('body', NS.CLIENT, {}, 'hi')));
+        return id;
+      };
+      const absent = send();
+      expect(stanzaError(await client.stanza((s) => attr(s, 'id') === absent)).condition).toBe('service-unavailable');
+
+      admin.add('benvolio', 'pw');
+      const { client: benvolio, jid } = await login(port, { username: 'benvolio', password: 'pw', ca, resource: 'x' });
+      open.push(benvolio);
+      expect(jid).toBe('benvolio@localhost/x');
+      const present = send();
+      const delivered = await benvolio.stanza((s) => attr(s, 'id') === present);
+      expect(attr(delivered, 'from')).toMatch(/^juliet@localhost\//);
+
+      // Removed while still connected: the account is gone, so stanzas to it get the absent-account answer.
+      expect(admin.remove('benvolio')).toBe(true);
+      const removed = send();
+      expect(stanzaError(await client.stanza((s) => attr(s, 'id') === removed)).condition).toBe('service-unavailable');
+      expect(benvolio.elements().some((s) => attr(s, 'id') === removed)).toBe(false);
+      for (const c of open.splice(0)) await closeClient(c);
+    } finally {
+      for (const c of open) c.destroy();
+      admin.close();
+    }
   });
 
   it('remote domain → <remote-server-not-found/>; malformed \'to\' → <jid-malformed/>', async () => {

@@ -149,6 +149,59 @@ describe('account store', () => {
     b.close();
   });
 
+  it('exists() answers like lookup() !== null: prepared names, disabled accounts, invalid names', () => {
+    const store = openAccountStore({ file: join(dir, 'exists.sqlite'), random: seededRandom('j'), iterations: 1000 });
+    store.add('romeo', 'pw');
+    store.add('juliet', 'pw');
+    store.setDisabled('juliet', true);
+    for (const name of ['romeo', 'Romeo', 'ROMEO', 'juliet', 'nurse', '', 'a@b', 'ro meo']) {
+      expect(store.exists(name), name).toBe(store.lookup(name) !== null);
+      expect(store.exists(name), `${name} (cached)`).toBe(store.lookup(name) !== null);
+    }
+    store.close();
+  });
+
+  it('exists() sees this store\'s own add/remove at once', () => {
+    const store = openAccountStore({ file: join(dir, 'own.sqlite'), random: seededRandom('k'), iterations: 1000 });
+    expect(store.exists('tybalt')).toBe(false);
+    store.add('tybalt', 'pw');
+    expect(store.exists('tybalt')).toBe(true);
+    expect(store.remove('Tybalt')).toBe(true);
+    expect(store.exists('tybalt')).toBe(false);
+    store.close();
+  });
+
+  it('exists() sees accounts added and removed through another connection (xmppkit adduser/deluser) — PRAGMA data_version', async () => {
+    const file = join(dir, 'shared.sqlite');
+    const server = openAccountStore({ file, random: seededRandom('l'), iterations: 1000 });
+    const admin = openAccountStore({ file, random: seededRandom('m'), iterations: 1000 });
+    const later = (): Promise<void> => new Promise((r) => setImmediate(r)); // the next socket read, timer, ...
+    expect(server.exists('mercutio')).toBe(false);
+    await later();
+    admin.add('mercutio', 'pw');
+    await later();
+    expect(server.exists('mercutio')).toBe(true);
+    expect(server.exists('benvolio')).toBe(false);
+    await later();
+    admin.add('benvolio', 'pw');
+    expect(admin.remove('mercutio')).toBe(true);
+    await later();
+    expect(server.exists('mercutio')).toBe(false);
+    expect(server.exists('benvolio')).toBe(true);
+    // A password change or disabling does not make an account appear or vanish.
+    admin.setDisabled('benvolio', true);
+    await later();
+    expect(server.exists('benvolio')).toBe(true);
+    server.close();
+    admin.close();
+  });
+
+  it('exists() throws, like lookup(), when the store cannot answer', () => {
+    const store = openAccountStore({ file: ':memory:' });
+    store.close();
+    expect(() => store.exists('romeo')).toThrow();
+  });
+
   it('persists across reopen, with a schema version table', () => {
     const file = join(dir, 'accounts.sqlite');
     const first = openAccountStore({ file, random: seededRandom('h') });
