@@ -42,6 +42,7 @@ export interface CheckResult {
 }
 
 const isStreamError = (text: string) => text.startsWith('<stream:error');
+const BIND_XMLNS = `xmlns='${NS.BIND}'`;
 
 export function checkInvariants(world: World): CheckResult {
   const violations: Violation[] = [];
@@ -84,8 +85,9 @@ export function checkInvariants(world: World): CheckResult {
     const link = world.links[i]!;
     const server = world.serverOf[i];
     const client = world.clients[i]!.record;
-    const fromServer = link.segments.filter((s) => s.from === 'b');
-    const fromClient = link.segments.filter((s) => s.from === 'a');
+    const fromServer: Segment[] = [];
+    const fromClient: Segment[] = [];
+    for (const s of link.segments) (s.from === 'b' ? fromServer : fromClient).push(s);
     const disturbed = link.cut || link.b.writeFailedReported || plan.link.tlsFails === true;
 
     if (plan.kind === 'machine') {
@@ -121,13 +123,15 @@ export function checkInvariants(world: World): CheckResult {
       }
     });
     // Before the bind result the server writes no stanza but answers to bind requests (§7.6.2 IQ errors).
-    const bindResultAt = fromServer.findIndex((s) => s.text.includes(`xmlns='${NS.BIND}'`) && s.text.includes("type='result'"));
-    fromServer.forEach((s, k) => {
+    const bindResultAt = fromServer.findIndex((s) => s.text.includes(BIND_XMLNS) && s.text.includes("type='result'"));
+    const beforeBind = bindResultAt === -1 ? fromServer.length : bindResultAt;
+    for (let k = 0; k < beforeBind; k++) {
+      const s = fromServer[k]!;
       const answer = /^<iq [^>]*type='(result|error)'/.test(s.text);
-      if ((bindResultAt === -1 || k < bindResultAt) && /^<(message|presence|iq)[\s>/]/.test(s.text) && !answer) {
+      if (/^<(message|presence|iq)[\s>/]/.test(s.text) && !answer) {
         fail('no-stanza-before-bind', i, `server wrote a stanza before binding: ${s.text.slice(0, 80)}`);
       }
-    });
+    }
 
     endOfStream('server', fromServer, link.b, disturbed, i);
     const errorAt = fromServer.findIndex((x) => isStreamError(x.text));

@@ -53,7 +53,16 @@ export interface SaslprepOptions {
  * character or breaks the bidi rule; the result may be empty, which callers treat as a
  * failure as RFC 5802 §5.1 asks.
  */
+/**
+ * Printable ASCII (U+0020-U+007E) is left unchanged by every step below: no mapping table
+ * (B.1, C.1.2) lists it, NFKC maps it to itself, none of it is prohibited (C.1-C.9) or
+ * unassigned, and it holds no RandALCat character. Such strings (most user names and
+ * passwords) skip the Unicode regular expressions.
+ */
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
 export function saslprep(input: string, opts: SaslprepOptions = {}): string | undefined {
+  if (PRINTABLE_ASCII.test(input)) return input;
   const mapped = input.replace(NON_ASCII_SPACE, ' ').replace(MAPPED_TO_NOTHING, '');
   const s = mapped.normalize('NFKC');
   if (PROHIBITED.test(s)) return undefined;
