@@ -23,7 +23,7 @@ export interface AccountStore {
   /**
    * Is there an account with this user name (disabled ones included)? Equivalent to
    * `lookup(username) !== null`, but answered from a cache that stays correct when another
-   * process (`xmppkit adduser`) changes the same file: see `existence` below.
+   * process (`xmppkit adduser`) changes the same file: see `existenceCache` below.
    */
   exists(username: string): boolean;
   list(): string[];

@@ -74,6 +74,14 @@ describe('formatTransition', () => {
     expect(
       formatTransition({ event: 'xstate.after.closeTimeout.initiatingEntity.closing', source: 'initiatingEntity.closing', targets: ['initiatingEntity.closed'], rfc: '6120 §4.4' }),
     ).toBe('[6120 §4.4] closing --after closeTimeout--> closed');
+    expect(
+      formatTransition({
+        event: 'TLS_ESTABLISHED',
+        source: 'initiatingEntity.open.negotiating.tlsNegotiation.handshake',
+        targets: ['initiatingEntity.open.negotiating.awaitingStreamHeader'],
+        rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3',
+      }),
+    ).toBe('[6120 §5.4.3.3] tlsNegotiation.handshake --TLS_ESTABLISHED--> awaitingStreamHeader  (also §5.3.2, §4.3.3)');
     expect(formatTransition({ event: 'SEND', source: 'initiatingEntity.open.established.stanzas.exchanging', targets: [], rfc: '6120 §8' })).toBe(
       '[6120 §8] stanzas.exchanging --SEND--> (stays)',
     );
