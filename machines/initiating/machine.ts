@@ -14,6 +14,10 @@
  *   closing                                            §4.4 (our close tag sent)
  *   closed (final)
  *
+ * What is the same rule on both sides of the stream (losing the transport §4.6.1, the TLS
+ * handshake's silence §5.4.3, liveness §4.6, closing §4.4) is built by ../stream/states.ts,
+ * which carries those transitions' `meta.rfc`; this file places it and supplies what differs.
+ *
  * Stanzas before `online`: SEND events that arrive before the stream is bound are dropped
  * (§4.3.5: the initiating entity MUST NOT send stanzas before negotiation completes; §7.1:
  * nor before a resource is bound). The machine keeps no queue, so that its context stays
@@ -39,6 +43,8 @@ import {
   unexpectedElementCondition,
   type ServerElementKind,
 } from './stanza.js';
+import { outcome, streamDelays, streamGuards, streamOutput } from '../stream/outcome.js';
+import { closedState, closingState, livenessRegion, plaintextIgnored, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
 import type { InitiatingEntityContext, InitiatingEntityEvent, InitiatingEntityMachineInput, PendingClientStep } from './types.js';
 
 type Ctx = InitiatingEntityContext;
@@ -60,10 +66,6 @@ function bindReply(c: Ctx, e: Ev) {
   return readBindReply(e.element, c.bindId, bindableAccounts(c.identity.username, c.identity.domain, c.input.authzid));
 }
 
-function outcome(kind: StreamOutcome['kind'], rfc: string, condition?: string, text?: string): StreamOutcome {
-  return { kind, rfc, ...(condition !== undefined ? { condition } : {}), ...(text !== undefined ? { text } : {}) };
-}
-
 /** Parameters of the stream error procedure (§4.9.1.1). */
 interface StreamErrorParams {
   readonly condition: StreamErrorCondition;
@@ -81,12 +83,7 @@ export const initiatingEntityMachine = setup({
     emitted: {} as Command,
     output: {} as StreamOutcome,
   },
-  delays: {
-    negotiationTimeout: ({ context }) => context.input.timeouts.negotiation,
-    idleTimeout: ({ context }) => context.input.timeouts.idle,
-    pingTimeout: ({ context }) => context.input.timeouts.pingResponse,
-    closeTimeout: ({ context }) => context.input.timeouts.closeWait,
-  },
+  delays: streamDelays,
   guards: {
     identityMissing: ({ context }) => context.identity === undefined,
     headerInvalid: ({ event }) => event.type === 'HEADER' && responseHeaderProblem(event.header) !== undefined,
@@ -122,8 +119,7 @@ export const initiatingEntityMachine = setup({
     isPingReply: ({ context, event }) => event.type === 'ELEMENT' && isPingReply(event.element, context.pingId),
     mayWrite: ({ event }) => event.type === 'SEND' && applicationMayWrite(event.stanza),
     inTlsHandshake: stateIn('#initiatingEntity.open.negotiating.tlsNegotiation.handshake'),
-    pingMode: ({ context }) => context.input.keepalive === 'ping',
-    gracefullyClosingBound: ({ context }) => context.boundJid !== undefined && context.outcome?.kind === 'closed',
+    ...streamGuards,
   },
   actions: {
     /** §4.2 / §4.3.3: our (new) initial stream header. */
@@ -168,7 +164,7 @@ export const initiatingEntityMachine = setup({
     closeSocket: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'closeSocket' })),
     recordOutcome: assign({ outcome: (_, params: StreamOutcome) => params }),
     emitEnded: enqueueActions(({ context, enqueue }) => {
-      enqueue.emit({ type: 'ended', outcome: context.outcome ?? outcome('transport', '6120 §4.6.1') });
+      enqueue.emit({ type: 'ended', outcome: streamOutput({ context }) });
     }),
 
     // §5.4 ------------------------------------------------------------------------------
@@ -384,18 +380,7 @@ export const initiatingEntityMachine = setup({
       meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
       initial: 'negotiating',
       on: {
-        SOCKET_CLOSED: {
-          target: 'closed',
-          actions: { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') },
-          meta: { rfc: '6120 §4.6.1' },
-          description: 'TCP is gone: nothing can be written any more.',
-        },
-        WRITE_FAILED: {
-          target: 'closed',
-          actions: ['closeSocket', { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') }],
-          meta: { rfc: '6120 §4.6.1' },
-          description: 'Dead connection: close TCP without a stream error.',
-        },
+        ...transportLost, // §4.6.1: SOCKET_CLOSED, WRITE_FAILED
         TLS_FAILED: {
           target: 'closed',
           actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason) }],
@@ -454,13 +439,7 @@ export const initiatingEntityMachine = setup({
           initial: 'awaitingStreamHeader',
           after: {
             negotiationTimeout: [
-              {
-                guard: 'inTlsHandshake',
-                target: '#initiatingEntity.closed',
-                actions: ['closeSocket', { type: 'recordOutcome', params: outcome('timeout', '6120 §5.4.3.1', 'connection-timeout') }],
-                meta: { rfc: '6120 §5.4.3.1' },
-                description: 'No XML may be sent during the TLS handshake: just close TCP.',
-              },
+              tlsHandshakeTimeout('initiatingEntity'), // §5.4.3.1
               {
                 target: '#initiatingEntity.closing',
                 actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
@@ -612,10 +591,7 @@ export const initiatingEntityMachine = setup({
                       description: 'No XML may be sent until TLS completes: just close TCP.',
                     },
                     SEND: { meta: { rfc: '6120 §4.3.5' }, description: 'No stanzas before negotiation completes: dropped.' },
-                    ELEMENT: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <proceed/> is never processed.' },
-                    HEADER: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <proceed/> is never processed.' },
-                    STREAM_CLOSE: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <proceed/> is never processed.' },
-                    PARSE_ERROR: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <proceed/> is never processed.' },
+                    ...plaintextIgnored('<proceed/>'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
                   },
                 },
               },
@@ -834,90 +810,36 @@ export const initiatingEntityMachine = setup({
                 },
               },
             },
-            liveness: {
-              meta: { rfc: '6120 §4.6', summary: 'Silent peers: idle detection and probing' },
-              initial: 'idle',
-              states: {
-                idle: {
-                  meta: { rfc: '6120 §4.6.3', summary: 'Traffic seen recently' },
-                  on: {
-                    ELEMENT: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.3' }, description: 'Traffic restarts the idle timer.' },
-                    KEEPALIVE: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.1' }, description: 'A whitespace keepalive is traffic too.' },
-                  },
-                  after: {
-                    idleTimeout: [
-                      {
-                        guard: 'pingMode',
-                        target: 'pinging',
-                        actions: 'sendPing',
-                        meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
-                        description: 'Check the stream (§4.6.3): an XMPP ping to the server (an IQ get with a fresh id).',
-                      },
-                      {
-                        target: 'idle',
-                        reenter: true,
-                        actions: 'sendWhitespace',
-                        meta: { rfc: '6120 §4.6.1' },
-                        description: 'Whitespace keepalive: a dead TCP connection shows up as WRITE_FAILED / SOCKET_CLOSED.',
-                      },
-                    ],
-                  },
-                },
-                pinging: {
-                  meta: { rfc: '6120 §4.6.2', summary: 'Ping sent; waiting for any traffic' },
-                  on: {
-                    ELEMENT: { target: 'idle', meta: { rfc: '6120 §4.6.2' }, description: 'Any element proves the server reads and writes the stream.' },
-                    KEEPALIVE: { target: 'idle', meta: { rfc: '6120 §4.6.2' } },
-                  },
-                  after: {
-                    pingTimeout: {
-                      target: '#initiatingEntity.closing',
-                      actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
-                      meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                      description: 'Broken stream: no answer to the ping (§4.9.3.4).',
-                    },
-                  },
-                },
+            // §4.6: idle → (whitespace keepalive | ping) → pinging → idle, or a connection-timeout stream error.
+            liveness: livenessRegion({
+              ping: {
+                guard: 'pingMode',
+                target: 'pinging',
+                actions: 'sendPing',
+                meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
+                description: 'Check the stream (§4.6.3): an XMPP ping to the server (an IQ get with a fresh id).',
               },
-            },
+              answered: 'Any element proves the server reads and writes the stream.',
+              pingTimeout: {
+                target: '#initiatingEntity.closing',
+                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
+                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
+                description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+              },
+            }),
           },
         },
       },
     },
-    closing: {
-      meta: { rfc: '6120 §4.4', summary: 'Our closing tag is sent; waiting for the server\'s (rule 1), sending nothing more (rule 2)' },
-      on: {
-        STREAM_CLOSE: {
-          target: 'closed',
-          actions: 'closeSocket',
-          meta: { rfc: '6120 §4.4' },
-          description: 'Step 4: the reciprocal closing tag arrived; terminate TCP.',
-        },
-        SOCKET_CLOSED: { target: 'closed', meta: { rfc: '6120 §4.4' }, description: 'The server closed TCP.' },
-        WRITE_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §4.6.1' } },
-        TLS_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §5.4.3.2' } },
-        ELEMENT: {
-          guard: and(['gracefullyClosingBound', 'isStanza', not('isServerPing')]),
-          actions: 'deliver',
-          meta: { rfc: '6120 §4.4' },
-          description:
-            'Rule 2: keep processing what the server still sends after our graceful close (never answering). After a stream error nothing more is processed.',
-        },
-      },
-      after: {
-        closeTimeout: {
-          target: 'closed',
-          actions: 'closeSocket',
-          meta: { rfc: '6120 §4.4' },
-          description: 'Rule 3: no closing tag within a reasonable time; terminate TCP anyway.',
-        },
-      },
-    },
-    closed: {
-      meta: { rfc: '6120 §4.4', summary: 'The stream and the TCP connection are gone' },
-      type: 'final',
-      entry: 'emitEnded',
-    },
+    // §4.4: STREAM_CLOSE (step 4), SOCKET_CLOSED, WRITE_FAILED, TLS_FAILED, closeTimeout (rule 3) → closed.
+    closing: closingState('server', {
+      guard: and(['gracefullyClosingBound', 'isStanza', not('isServerPing')]),
+      actions: 'deliver',
+      meta: { rfc: '6120 §4.4' },
+      description:
+        'Rule 2: keep processing what the server still sends after our graceful close (never answering). After a stream error nothing more is processed.',
+    }),
+    closed: closedState,
   },
-  output: ({ context }) => context.outcome ?? outcome('transport', '6120 §4.6.1'),
+  output: streamOutput,
 });

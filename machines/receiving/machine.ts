@@ -11,6 +11,10 @@
  *         └─ established (parallel: stanzas | liveness) §8, §4.6
  *   closing                                            §4.4 (our close tag sent)
  *   closed (final)
+ *
+ * What is the same rule on both sides of the stream (losing the transport §4.6.1, the TLS
+ * handshake's silence §5.4.3, liveness §4.6, closing §4.4) is built by ../stream/states.ts,
+ * which carries those transitions' `meta.rfc`; this file places it and supplies what differs.
  */
 import { and, assign, enqueueActions, not, setup, stateIn } from 'xstate';
 import { streamErrorSection, type StreamErrorCondition } from '../conditions.js';
@@ -33,6 +37,8 @@ import { streamErrorElementFor } from './errors.js';
 import { stageOf, tlsOffered, featuresElement } from './features.js';
 import { headerError, newStreamId, responseHeader } from './header.js';
 import { fromIsValid, isPingReply, newPingId, pingElement, stampStanza } from './stanza.js';
+import { outcome, streamDelays, streamGuards, streamOutput } from '../stream/outcome.js';
+import { closedState, closingState, livenessRegion, plaintextIgnored, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
 import type { PendingSaslStep, ReceivingEntityContext, ReceivingEntityEvent, ReceivingEntityMachineInput } from './types.js';
 
 type Ctx = ReceivingEntityContext;
@@ -51,10 +57,6 @@ const bindingFor = (c: Ctx, e: Ev) =>
 function checked(step: PendingSaslStep, c: Ctx): PendingSaslStep {
   if (step.kind !== 'success') return step;
   return successCheck(step, c.input.domain, c.peer, c.secured) ?? step;
-}
-
-function outcome(kind: StreamOutcome['kind'], rfc: string, condition?: string, text?: string): StreamOutcome {
-  return { kind, rfc, ...(condition !== undefined ? { condition } : {}), ...(text !== undefined ? { text } : {}) };
 }
 
 /** §4.9.1.2: the response header to write first when our stream is not open yet (fresh id, §4.7.3). */
@@ -79,12 +81,7 @@ export const receivingEntityMachine = setup({
     emitted: {} as Command,
     output: {} as StreamOutcome,
   },
-  delays: {
-    negotiationTimeout: ({ context }) => context.input.timeouts.negotiation,
-    idleTimeout: ({ context }) => context.input.timeouts.idle,
-    pingTimeout: ({ context }) => context.input.timeouts.pingResponse,
-    closeTimeout: ({ context }) => context.input.timeouts.closeWait,
-  },
+  delays: streamDelays,
   guards: {
     headerInvalid: ({ context, event }) => event.type === 'HEADER' && headerError(event.header, context.input.domain) !== undefined,
     stageTlsRequired: ({ context }) => stageOf(context.input, context.secured, context.authenticated) === 'tls-required',
@@ -111,8 +108,7 @@ export const receivingEntityMachine = setup({
     bindRegenerate: ({ context, event }) => bindingFor(context, event)?.kind === 'regenerate',
     bindRefused: ({ context, event }) => bindingFor(context, event)?.kind === 'error',
     inTlsHandshake: stateIn('#receivingEntity.open.negotiating.tlsNegotiation.handshake'),
-    pingMode: ({ context }) => context.input.keepalive === 'ping',
-    gracefullyClosingBound: ({ context }) => context.boundJid !== undefined && context.outcome?.kind === 'closed',
+    ...streamGuards,
   },
   actions: {
     rememberHeader: assign({ peer: ({ event }) => (event.type === 'HEADER' ? event.header : undefined) }),
@@ -175,7 +171,7 @@ export const receivingEntityMachine = setup({
     closeSocket: enqueueActions(({ enqueue }) => enqueue.emit({ type: 'closeSocket' })),
     recordOutcome: assign({ outcome: (_, params: StreamOutcome) => params }),
     emitEnded: enqueueActions(({ context, enqueue }) => {
-      enqueue.emit({ type: 'ended', outcome: context.outcome ?? outcome('transport', '6120 §4.6.1') });
+      enqueue.emit({ type: 'ended', outcome: streamOutput({ context }) });
     }),
 
     // §5.4.2.3 / §5.4.3.3 -------------------------------------------------------------
@@ -327,18 +323,7 @@ export const receivingEntityMachine = setup({
       meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
       initial: 'negotiating',
       on: {
-        SOCKET_CLOSED: {
-          target: 'closed',
-          actions: { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') },
-          meta: { rfc: '6120 §4.6.1' },
-          description: 'TCP is gone: nothing can be written any more.',
-        },
-        WRITE_FAILED: {
-          target: 'closed',
-          actions: ['closeSocket', { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') }],
-          meta: { rfc: '6120 §4.6.1' },
-          description: 'Dead connection: close TCP without a stream error.',
-        },
+        ...transportLost, // §4.6.1: SOCKET_CLOSED, WRITE_FAILED
         TLS_FAILED: {
           target: 'closed',
           actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
@@ -412,13 +397,7 @@ export const receivingEntityMachine = setup({
           initial: 'awaitingStreamHeader',
           after: {
             negotiationTimeout: [
-              {
-                guard: 'inTlsHandshake',
-                target: '#receivingEntity.closed',
-                actions: ['closeSocket', { type: 'recordOutcome', params: outcome('timeout', '6120 §5.4.3.1', 'connection-timeout') }],
-                meta: { rfc: '6120 §5.4.3.1' },
-                description: 'No XML may be sent during the TLS handshake: just close TCP.',
-              },
+              tlsHandshakeTimeout('receivingEntity'), // §5.4.3.1
               {
                 target: '#receivingEntity.closing',
                 actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
@@ -537,10 +516,7 @@ export const receivingEntityMachine = setup({
                       meta: { rfc: '6120 §5.4.3.1' },
                       description: 'No XML may be sent until TLS completes: just close TCP.',
                     },
-                    ELEMENT: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed (command injection).' },
-                    HEADER: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
-                    STREAM_CLOSE: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
-                    PARSE_ERROR: { meta: { rfc: '6120 §5.4.3.3' }, description: 'Plaintext after <starttls/> is never processed.' },
+                    ...plaintextIgnored('<starttls/>', ' (command injection)'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
                   },
                 },
               },
@@ -797,95 +773,36 @@ export const receivingEntityMachine = setup({
                 },
               },
             },
-            liveness: {
-              meta: { rfc: '6120 §4.6', summary: 'Silent peers: idle detection and probing' },
-              initial: 'idle',
-              states: {
-                idle: {
-                  meta: { rfc: '6120 §4.6.3', summary: 'Traffic seen recently' },
-                  on: {
-                    ELEMENT: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.3' }, description: 'Traffic restarts the idle timer.' },
-                    KEEPALIVE: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.1' }, description: 'A whitespace keepalive is traffic too.' },
-                  },
-                  after: {
-                    idleTimeout: [
-                      {
-                        guard: 'pingMode',
-                        target: 'pinging',
-                        actions: 'sendPing',
-                        meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3' },
-                        description: 'Verify the stream before concluding the peer is idle (§4.6.3): an XMPP ping (an IQ get with a fresh id).',
-                      },
-                      {
-                        target: 'idle',
-                        reenter: true,
-                        actions: 'sendWhitespace',
-                        meta: { rfc: '6120 §4.6.1' },
-                        description: 'Whitespace keepalive: a dead TCP connection shows up as WRITE_FAILED / SOCKET_CLOSED.',
-                      },
-                    ],
-                  },
-                },
-                pinging: {
-                  meta: { rfc: '6120 §4.6.2', summary: 'Ping sent; waiting for any traffic' },
-                  on: {
-                    ELEMENT: {
-                      target: 'idle',
-                      meta: { rfc: '6120 §4.6.2' },
-                      description:
-                        'Any element proves the peer reads and writes the stream (a client that sends stanzas is not silent), not only the ping reply.',
-                    },
-                    KEEPALIVE: { target: 'idle', meta: { rfc: '6120 §4.6.2' } },
-                  },
-                  after: {
-                    pingTimeout: {
-                      target: '#receivingEntity.closing',
-                      actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
-                      meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                      description: 'Broken stream: no answer to the ping (§4.9.3.4).',
-                    },
-                  },
-                },
+            // §4.6: idle → (whitespace keepalive | ping) → pinging → idle, or a connection-timeout stream error.
+            liveness: livenessRegion({
+              ping: {
+                guard: 'pingMode',
+                target: 'pinging',
+                actions: 'sendPing',
+                meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3' },
+                description: 'Verify the stream before concluding the peer is idle (§4.6.3): an XMPP ping (an IQ get with a fresh id).',
               },
-            },
+              answered: 'Any element proves the peer reads and writes the stream (a client that sends stanzas is not silent), not only the ping reply.',
+              pingTimeout: {
+                target: '#receivingEntity.closing',
+                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
+                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
+                description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+              },
+            }),
           },
         },
       },
     },
-    closing: {
-      meta: { rfc: '6120 §4.4', summary: 'Our closing tag is sent; waiting for the peer\'s (rule 1), sending nothing more (rule 2)' },
-      on: {
-        STREAM_CLOSE: {
-          target: 'closed',
-          actions: 'closeSocket',
-          meta: { rfc: '6120 §4.4' },
-          description: 'Step 4: the reciprocal closing tag arrived; terminate TCP.',
-        },
-        SOCKET_CLOSED: { target: 'closed', meta: { rfc: '6120 §4.4' }, description: 'The peer closed TCP.' },
-        WRITE_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §4.6.1' } },
-        TLS_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §5.4.3.2' } },
-        ELEMENT: {
-          guard: and(['gracefullyClosingBound', 'isStanza', not('fromInvalid')]),
-          actions: 'deliver',
-          meta: { rfc: '6120 §4.4, §8.1.2.1, §8.1.5' },
-          description:
-            'Rule 2: keep processing what the peer still sends after our graceful close (never answering). After a stream error nothing more is processed (§4.9.3.12).',
-        },
-      },
-      after: {
-        closeTimeout: {
-          target: 'closed',
-          actions: 'closeSocket',
-          meta: { rfc: '6120 §4.4' },
-          description: 'Rule 3: no closing tag within a reasonable time; terminate TCP anyway.',
-        },
-      },
-    },
-    closed: {
-      meta: { rfc: '6120 §4.4', summary: 'The stream and the TCP connection are gone' },
-      type: 'final',
-      entry: 'emitEnded',
-    },
+    // §4.4: STREAM_CLOSE (step 4), SOCKET_CLOSED, WRITE_FAILED, TLS_FAILED, closeTimeout (rule 3) → closed.
+    closing: closingState('peer', {
+      guard: and(['gracefullyClosingBound', 'isStanza', not('fromInvalid')]),
+      actions: 'deliver',
+      meta: { rfc: '6120 §4.4, §8.1.2.1, §8.1.5' },
+      description:
+        'Rule 2: keep processing what the peer still sends after our graceful close (never answering). After a stream error nothing more is processed (§4.9.3.12).',
+    }),
+    closed: closedState,
   },
-  output: ({ context }) => context.outcome ?? outcome('transport', '6120 §4.6.1'),
+  output: streamOutput,
 });

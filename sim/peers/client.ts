@@ -16,6 +16,7 @@ import type { VirtualClock } from '../clock.js';
 import type { Link, LinkEnd, LinkSink } from '../link.js';
 import type { Rng } from '../rng.js';
 import type { Misbehaviour, Phase, ScriptedClientPlan, StanzaKind } from '../scenario.js';
+import { PeerTimers } from './timers.js';
 
 /** One stanza the client wrote after binding. */
 export interface SentStanza {
@@ -63,7 +64,7 @@ export class ScriptedClient implements LinkSink {
   readonly record: ClientRecord;
   private readonly parser = new StreamParser();
   private readonly password: string;
-  private readonly timers = new Set<number>();
+  private readonly timers: PeerTimers;
   private phase: Phase | 'done' = 'open';
   private sasl: SaslState | undefined;
   private mechanism: MechanismName | undefined;
@@ -80,6 +81,7 @@ export class ScriptedClient implements LinkSink {
     readonly plan: ScriptedClientPlan,
     index: number,
   ) {
+    this.timers = new PeerTimers(world.clock);
     this.password = SIM_ACCOUNTS[plan.user]!;
     this.record = {
       index, jid: undefined, boundAt: undefined, sent: [], received: [], streamErrors: [], parseErrors: [],
@@ -297,10 +299,10 @@ export class ScriptedClient implements LinkSink {
     if (this.dead || this.silent || this.record.wroteClose) return;
     const step = this.plan.stanzas[k];
     if (step === undefined) {
-      this.after(this.plan.idle, () => this.ending());
+      this.timers.after(this.plan.idle, () => this.ending());
       return;
     }
-    this.after(step.gap, () => {
+    this.timers.after(step.gap, () => {
       if (this.dead || this.silent || this.record.wroteClose) return;
       this.sendStanza(step.kind);
       this.runStanzas(k + 1);
@@ -344,7 +346,7 @@ export class ScriptedClient implements LinkSink {
 
   private stopNow(how: 'silent' | 'stop-reading' | 'cut' | 'socket-close'): void {
     this.silent = true;
-    this.clearTimers();
+    this.timers.clear();
     if (how === 'stop-reading') this.end.setReading(false);
     else if (how === 'cut') this.link.sever('connection reset (simulated)');
     else if (how === 'socket-close') this.end.close();
@@ -478,27 +480,14 @@ export class ScriptedClient implements LinkSink {
   /** §4.4: our closing tag; the server answers with its own and closes TCP (or we do after a while). */
   private closeStream(): void {
     this.writeClose();
-    this.after(CLOSE_WAIT, () => this.end.close());
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const id = this.world.clock.setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, ms);
-    this.timers.add(id);
-  }
-
-  private clearTimers(): void {
-    for (const id of this.timers) this.world.clock.clearTimeout(id);
-    this.timers.clear();
+    this.timers.after(CLOSE_WAIT, () => this.end.close());
   }
 
   private finish(): void {
     if (this.dead) return;
     this.dead = true;
     this.phase = 'done';
-    this.clearTimers();
+    this.timers.clear();
   }
 }
 

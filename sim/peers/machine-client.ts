@@ -12,12 +12,13 @@ import { SessionDriver, type TransitionTrace } from '../../runtime/session/drive
 import { SALTED_PASSWORD_CACHE, SIM_ACCOUNTS } from '../accounts.js';
 import type { LinkEnd } from '../link.js';
 import type { MachineClientPlan } from '../scenario.js';
+import { PeerTimers } from './timers.js';
 import { planStanza, SIM_MAX_STANZA_BYTES, type ClientRecord, type ClientWorld } from './client.js';
 
 export class MachineClient {
   readonly record: ClientRecord;
   readonly driver: SessionDriver;
-  private readonly timers = new Set<number>();
+  private readonly timers: PeerTimers;
   private seq = 0;
 
   constructor(
@@ -28,6 +29,7 @@ export class MachineClient {
     machine: AnyStateMachine,
     onTransition?: (t: TransitionTrace) => void,
   ) {
+    this.timers = new PeerTimers(world.clock);
     this.record = {
       index, jid: undefined, boundAt: undefined, sent: [], received: [], streamErrors: [], parseErrors: [],
       misbehavedAt: undefined, stoppedAt: undefined, wroteClose: false, refusedWithoutTls: false,
@@ -78,7 +80,6 @@ export class MachineClient {
         return;
       case 'ended':
         this.record.outcome = c.outcome;
-        for (const id of this.timers) this.world.clock.clearTimeout(id);
         this.timers.clear();
         // The client machine refusing the real server's stream means the two disagree.
         if (c.outcome.kind === 'error-sent' && this.plan.server === undefined) this.record.parseErrors.push(`client machine sent <${c.outcome.condition}/> (${c.outcome.rfc}): ${c.outcome.text ?? ''}`);
@@ -91,13 +92,13 @@ export class MachineClient {
   private stanzas(k: number): void {
     const step = this.plan.stanzas[k];
     if (step === undefined) {
-      this.after(this.plan.idle, () => {
+      this.timers.after(this.plan.idle, () => {
         if (this.plan.ending === 'client-close') this.driver.send({ type: 'CLOSE' });
         else this.world.serverClose(this.plan.ending === 'shutdown' ? 'shutdown' : 'close');
       });
       return;
     }
-    this.after(step.gap, () => {
+    this.timers.after(step.gap, () => {
       if (step.kind === 'whitespace') {
         this.stanzas(k + 1); // the machine sends its own keepalives (§4.6.1)
         return;
@@ -107,13 +108,5 @@ export class MachineClient {
       this.driver.send({ type: 'SEND', stanza: s });
       this.stanzas(k + 1);
     });
-  }
-
-  private after(ms: number, fn: () => void): void {
-    const id = this.world.clock.setTimeout(() => {
-      this.timers.delete(id);
-      fn();
-    }, ms);
-    this.timers.add(id);
   }
 }

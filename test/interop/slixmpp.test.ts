@@ -3,13 +3,14 @@
  * slixmpp and one xmpp.js client, against a real server on a loopback port. Fails loudly
  * when the peer is missing (run `npm run setup`).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { eventually } from '../server/client.js';
 import { startServer, type Running } from '../server/fixture.js';
+import { startPeerProcess, type PeerExit } from './peer-process.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, 'slixmpp_peer.py');
@@ -28,50 +29,29 @@ afterAll(async () => {
 });
 
 /** xmpp.js in echo mode (xmppjs_peer.mjs), trusting the pinned certificate; resolves its full JID once online. */
-function startXmppjsEcho(ca: string): { online: Promise<string>; exited: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function startXmppjsEcho(ca: string): { online: Promise<string>; exited: Promise<PeerExit> } {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_EXTRA_CA_CERTS: ca };
   delete env['NODE_TLS_REJECT_UNAUTHORIZED'];
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'xmppjs_peer.mjs'), 'echo', String(running.port), 'localhost', 'carol', 'tr0ub4dor', 'xmppjs'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let stdout = '';
-  let stderr = '';
   let announce: (jid: string) => void = () => undefined;
+  const peer = startPeerProcess(process.execPath, [join(import.meta.dirname, 'xmppjs_peer.mjs'), 'echo', String(running.port), 'localhost', 'carol', 'tr0ub4dor', 'xmppjs'], {
+    env,
+    onStdout: (stdout) => {
+      const m = /\{"online":"([^"]+)"\}/.exec(stdout);
+      if (m) announce(m[1]!);
+    },
+  });
   const online = new Promise<string>((resolve, reject) => {
     announce = resolve;
-    setTimeout(() => reject(new Error(`xmpp.js echo peer not online: ${stdout} ${stderr}`)), 30_000).unref();
+    setTimeout(() => {
+      const { stdout, stderr } = peer.output();
+      reject(new Error(`xmpp.js echo peer not online: ${stdout} ${stderr}`));
+    }, 30_000).unref();
   });
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    const m = /\{"online":"([^"]+)"\}/.exec(stdout);
-    if (m) announce(m[1]!);
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-  return { online, exited };
+  return { online, exited: peer.exited };
 }
 
-function runPeer(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function runPeer(args: string[]): Promise<PeerExit> {
+  return startPeerProcess(PYTHON, [SCRIPT, ...args]).exited;
 }
 
 describe('slixmpp interop', () => {

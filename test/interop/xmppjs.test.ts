@@ -4,7 +4,6 @@
  * certificate is trusted through NODE_EXTRA_CA_CERTS (xmpp.js's STARTTLS takes no CA
  * option), so certificate verification stays on. Fails loudly when @xmpp/client is missing.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { eventually } from '../server/client.js';
 import { startServer, type Running } from '../server/fixture.js';
+import { startPeerProcess } from './peer-process.js';
 
 const SCRIPT = join(import.meta.dirname, 'xmppjs_peer.mjs');
 
@@ -49,25 +49,14 @@ interface PeerOutput {
   stopped: string[];
 }
 
-function runPeer(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: PeerOutput; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const args = [SCRIPT, String(running.port), 'localhost', 'alice', 'correct horse', 'bob', 'battery staple'];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      try {
-        resolve({ code, out: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as PeerOutput, stderr });
-      } catch {
-        reject(new Error(`xmpp.js peer printed no JSON (exit ${code}): ${stdout} ${stderr}`));
-      }
-    });
-  });
+async function runPeer(env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: PeerOutput; stderr: string }> {
+  const args = [SCRIPT, String(running.port), 'localhost', 'alice', 'correct horse', 'bob', 'battery staple'];
+  const { code, stdout, stderr } = await startPeerProcess(process.execPath, args, { env }).exited;
+  try {
+    return { code, out: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as PeerOutput, stderr };
+  } catch {
+    throw new Error(`xmpp.js peer printed no JSON (exit ${code}): ${stdout} ${stderr}`);
+  }
 }
 
 const baseEnv = (): NodeJS.ProcessEnv => {

@@ -13,15 +13,14 @@ import type { Command, StreamHeader, StreamOutcome } from '../../../machines/pro
 import { receivingEntityMachine, type ReceivingEntityEvent, type ReceivingEntityMachineInput } from '../../../machines/receiving/index.js';
 import { deriveCredentials, encodeSaslData, type StoredCredentials } from '../../../machines/sasl/index.js';
 import { el, type XmlElement } from '../../../machines/xml.js';
-import { counterRandom } from '../receiving/harness.js';
+import { counterRandom, recordCommands, sent, TIMEOUTS, type Recorder } from '../recorder.js';
 
-export { counterRandom };
+export { conditionIn, counterRandom, leaves, sent, streamErrorOf, TIMEOUTS, types } from '../recorder.js';
 
 export const DOMAIN = 'im.example.com';
 export const USER = 'juliet';
 export const PASSWORD = 'r0m30myr0m30';
 export const BARE = `${USER}@${DOMAIN}`;
-export const TIMEOUTS = { negotiation: 60_000, idle: 300_000, pingResponse: 30_000, closeWait: 10_000 } as const;
 
 export function clientInput(overrides: Partial<InitiatingEntityMachineInput> = {}): InitiatingEntityMachineInput {
   return {
@@ -38,63 +37,11 @@ export function clientInput(overrides: Partial<InitiatingEntityMachineInput> = {
 // The client alone, against a scripted server
 // ---------------------------------------------------------------------------
 
-export interface ClientHarness {
-  readonly actor: Actor<typeof initiatingEntityMachine>;
-  readonly clock: SimulatedClock;
-  readonly all: Command[];
-  send(event: InitiatingEntityEvent): void;
-  take(): Command[];
-  step(event: InitiatingEntityEvent): Command[];
-  advance(ms: number): Command[];
-  at(): string[];
-  readonly done: boolean;
-  readonly outcome: StreamOutcome | undefined;
-}
+export type ClientHarness = Recorder<typeof initiatingEntityMachine>;
 
 export function startClient(overrides: Partial<InitiatingEntityMachineInput> = {}): ClientHarness {
   const clock = new SimulatedClock();
-  const actor = createActor(initiatingEntityMachine, { input: clientInput(overrides), clock });
-  const all: Command[] = [];
-  let mark = 0;
-  actor.on('*', (c) => {
-    all.push(c as Command);
-  });
-  actor.start();
-  const take = () => {
-    const out = all.slice(mark);
-    mark = all.length;
-    return out;
-  };
-  return {
-    actor,
-    clock,
-    all,
-    send: (e) => actor.send(e),
-    take,
-    step(e) {
-      take();
-      actor.send(e);
-      return take();
-    },
-    advance(ms) {
-      take();
-      clock.increment(ms);
-      return take();
-    },
-    at: () => leaves(actor.getSnapshot().value),
-    get done() {
-      return actor.getSnapshot().status === 'done';
-    },
-    get outcome() {
-      const ended = all.find((c) => c.type === 'ended');
-      return ended?.type === 'ended' ? ended.outcome : undefined;
-    },
-  };
-}
-
-export function leaves(value: unknown, prefix = ''): string[] {
-  if (typeof value === 'string') return [prefix + value];
-  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leaves(v, `${prefix}${k}.`));
+  return recordCommands(createActor(initiatingEntityMachine, { input: clientInput(overrides), clock }), clock);
 }
 
 // Server elements ------------------------------------------------------------------
@@ -127,21 +74,6 @@ export const b64 = (s: string) => encodeSaslData(new TextEncoder().encode(s));
 
 // Command helpers ------------------------------------------------------------------
 
-export function sent(cmds: Command[]): XmlElement[] {
-  return cmds.flatMap((c) => (c.type === 'send' ? [c.element] : []));
-}
-export function types(cmds: Command[]): string[] {
-  return cmds.map((c) => (c.type === 'send' ? `send:${c.element.name}` : c.type));
-}
-export function conditionIn(e: XmlElement | undefined, ns: string): string | undefined {
-  return e?.children.find((c): c is XmlElement => typeof c !== 'string' && c.xmlns === ns && c.name !== 'text')?.name;
-}
-export function streamErrorOf(cmds: Command[]): string | undefined {
-  return conditionIn(
-    sent(cmds).find((x) => x.name === 'error' && x.xmlns === NS.STREAMS),
-    NS.STREAM_ERRORS,
-  );
-}
 export function lastSent(h: ClientHarness): XmlElement | undefined {
   return sent(h.all).at(-1);
 }

@@ -2,7 +2,7 @@
  * Test harness for the receiving entity: a deterministic random source, a SimulatedClock,
  * the emitted commands collected in order, and builders for the client's elements.
  */
-import { createActor, SimulatedClock, type Actor } from 'xstate';
+import { createActor, SimulatedClock } from 'xstate';
 import { NS } from '../../../machines/ns.js';
 import type { Command, MechanismName, StreamHeader } from '../../../machines/protocol.js';
 import { DEFAULT_SERVER_POLICY } from '../../../machines/policy.js';
@@ -18,31 +18,20 @@ import {
   type StoredCredentials,
 } from '../../../machines/sasl/index.js';
 import { child, el, text, type XmlElement } from '../../../machines/xml.js';
+import { conditionIn, counterRandom, recordCommands, sent, TIMEOUTS, type Recorder } from '../recorder.js';
+
+export { conditionIn, counterRandom, sent, streamErrorOf, types } from '../recorder.js';
 
 export const DOMAIN = 'im.example.com';
 export const USER = 'juliet';
 export const PASSWORD = 'r0m30myr0m30';
-
-/** Counter-based bytes: deterministic, and never the same n bytes twice in a run. */
-export function counterRandom(seed = 1): (n: number) => Uint8Array {
-  let counter = seed * 1_000_003;
-  return (n: number) => {
-    const out = new Uint8Array(n);
-    let x = counter++;
-    for (let i = 0; i < n; i++) {
-      x = (Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + i + 0x9e3779b9) >>> 0;
-      out[i] = x & 0xff;
-    }
-    return out;
-  };
-}
 
 export function makeInput(overrides: Partial<ReceivingEntityMachineInput> = {}): ReceivingEntityMachineInput {
   return {
     ...DEFAULT_SERVER_POLICY,
     domain: DOMAIN,
     random: counterRandom(),
-    timeouts: { negotiation: 60_000, idle: 300_000, pingResponse: 30_000, closeWait: 10_000 },
+    timeouts: TIMEOUTS,
     ...overrides,
   };
 }
@@ -54,64 +43,12 @@ export function credentials(flags: { disabled?: boolean; expired?: boolean } = {
   return { ...cachedCredentials, ...flags };
 }
 
-export interface Harness {
-  readonly actor: Actor<typeof receivingEntityMachine>;
-  readonly clock: SimulatedClock;
-  /** Every command emitted so far. */
-  readonly all: Command[];
-  send(event: ReceivingEntityEvent): void;
-  /** Commands emitted since the last take(). */
-  take(): Command[];
-  /** Send an event and return the commands it caused. */
-  step(event: ReceivingEntityEvent): Command[];
-  advance(ms: number): Command[];
-  /** The state value as a dotted path of its active leaves, e.g. 'open.negotiating.saslNegotiation.featuresSent'. */
-  at(): string[];
-  readonly done: boolean;
-}
+/** The server machine alone, fed with hand-built client elements. */
+export type Harness = Recorder<typeof receivingEntityMachine>;
 
 export function startServer(overrides: Partial<ReceivingEntityMachineInput> = {}): Harness {
   const clock = new SimulatedClock();
-  const actor = createActor(receivingEntityMachine, { input: makeInput(overrides), clock });
-  const all: Command[] = [];
-  let mark = 0;
-  actor.on('*', (c) => {
-    all.push(c as Command);
-  });
-  actor.start();
-  const take = () => {
-    const out = all.slice(mark);
-    mark = all.length;
-    return out;
-  };
-  return {
-    actor,
-    clock,
-    all,
-    send: (e) => actor.send(e),
-    take,
-    step(e) {
-      take();
-      actor.send(e);
-      return take();
-    },
-    advance(ms) {
-      take();
-      clock.increment(ms);
-      return take();
-    },
-    at() {
-      return leaves(actor.getSnapshot().value);
-    },
-    get done() {
-      return actor.getSnapshot().status === 'done';
-    },
-  };
-}
-
-function leaves(value: unknown, prefix = ''): string[] {
-  if (typeof value === 'string') return [prefix + value];
-  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => leaves(v, `${prefix}${k}.`));
+  return recordCommands(createActor(receivingEntityMachine, { input: makeInput(overrides), clock }), clock);
 }
 
 // ---------------------------------------------------------------------------
@@ -145,20 +82,6 @@ export function plainData(username: string, password: string, authzid = ''): str
 // Command helpers
 // ---------------------------------------------------------------------------
 
-export function sent(cmds: Command[]): XmlElement[] {
-  return cmds.flatMap((c) => (c.type === 'send' ? [c.element] : []));
-}
-export function types(cmds: Command[]): string[] {
-  return cmds.map((c) => (c.type === 'send' ? `send:${c.element.name}` : c.type));
-}
-/** The defined condition inside a `<stream:error/>`, `<failure/>` or `<error/>`. */
-export function conditionIn(e: XmlElement | undefined, ns: string): string | undefined {
-  return e?.children.find((c): c is XmlElement => typeof c !== 'string' && c.xmlns === ns && c.name !== 'text')?.name;
-}
-export function streamErrorOf(cmds: Command[]): string | undefined {
-  const e = sent(cmds).find((x) => x.name === 'error' && x.xmlns === NS.STREAMS);
-  return conditionIn(e, NS.STREAM_ERRORS);
-}
 export function saslFailureOf(cmds: Command[]): string | undefined {
   const e = sent(cmds).find((x) => x.name === 'failure' && x.xmlns === NS.SASL);
   return conditionIn(e, NS.SASL);

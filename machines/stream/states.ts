@@ -1,0 +1,132 @@
+/**
+ * The parts of the stream statechart that are the same rule of RFC 6120 for the initiating
+ * and the receiving entity: losing the transport (§4.6.1), the TLS handshake's silence
+ * (§5.4.3), liveness (§4.6) and closing (§4.4). Each machine places these fragments where
+ * they apply; every transition keeps its `meta.rfc` here. `peer` names the other side in
+ * descriptions ('server' for the client machine, 'peer' for the server machine).
+ */
+import { outcome } from './outcome.js';
+
+export type Peer = 'server' | 'peer';
+
+/** In `open`: the socket is gone or dead; nothing more can be written (§4.6.1). */
+export const transportLost = {
+  SOCKET_CLOSED: {
+    target: 'closed',
+    actions: { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') },
+    meta: { rfc: '6120 §4.6.1' },
+    description: 'TCP is gone: nothing can be written any more.',
+  },
+  WRITE_FAILED: {
+    target: 'closed',
+    actions: ['closeSocket', { type: 'recordOutcome', params: outcome('transport', '6120 §4.6.1') }],
+    meta: { rfc: '6120 §4.6.1' },
+    description: 'Dead connection: close TCP without a stream error.',
+  },
+} as const;
+
+/** In `negotiating`, first under negotiationTimeout: no XML may be sent during the TLS handshake (§5.4.3.1). */
+export function tlsHandshakeTimeout<const Id extends string>(machineId: Id) {
+  return {
+    guard: 'inTlsHandshake',
+    target: `#${machineId}.closed`,
+    actions: ['closeSocket', { type: 'recordOutcome', params: outcome('timeout', '6120 §5.4.3.1', 'connection-timeout') }],
+    meta: { rfc: '6120 §5.4.3.1' },
+    description: 'No XML may be sent during the TLS handshake: just close TCP.',
+  } as const;
+}
+
+/** In the TLS handshake state: plaintext after the STARTTLS exchange (`command`) is never processed (§5.4.3.3). */
+export function plaintextIgnored(command: '<proceed/>' | '<starttls/>', elementNote = '') {
+  const ignored = { meta: { rfc: '6120 §5.4.3.3' }, description: `Plaintext after ${command} is never processed.` } as const;
+  return {
+    ELEMENT: { meta: { rfc: '6120 §5.4.3.3' }, description: `Plaintext after ${command} is never processed${elementNote}.` },
+    HEADER: ignored,
+    STREAM_CLOSE: ignored,
+    PARSE_ERROR: ignored,
+  } as const;
+}
+
+/** What differs between the two sides' liveness checks: how to probe, and what an answer means. */
+interface LivenessChoices<Ping, Timeout> {
+  /** idleTimeout in ping mode (XEP-0199): the probe. */
+  readonly ping: Ping;
+  /** Description of "any element" while pinging (§4.6.2). */
+  readonly answered: string;
+  /** pingTimeout: the stream is broken (§4.6.2, §4.9.3.4). */
+  readonly pingTimeout: Timeout;
+}
+
+/** The `liveness` region of `established` (§4.6): idle detection, then a probe. */
+export function livenessRegion<const Ping, const Timeout>(choices: LivenessChoices<Ping, Timeout>) {
+  return {
+    meta: { rfc: '6120 §4.6', summary: 'Silent peers: idle detection and probing' },
+    initial: 'idle',
+    states: {
+      idle: {
+        meta: { rfc: '6120 §4.6.3', summary: 'Traffic seen recently' },
+        on: {
+          ELEMENT: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.3' }, description: 'Traffic restarts the idle timer.' },
+          KEEPALIVE: { target: 'idle', reenter: true, meta: { rfc: '6120 §4.6.1' }, description: 'A whitespace keepalive is traffic too.' },
+        },
+        after: {
+          idleTimeout: [
+            choices.ping,
+            {
+              target: 'idle',
+              reenter: true,
+              actions: 'sendWhitespace',
+              meta: { rfc: '6120 §4.6.1' },
+              description: 'Whitespace keepalive: a dead TCP connection shows up as WRITE_FAILED / SOCKET_CLOSED.',
+            },
+          ],
+        },
+      },
+      pinging: {
+        meta: { rfc: '6120 §4.6.2', summary: 'Ping sent; waiting for any traffic' },
+        on: {
+          ELEMENT: { target: 'idle', meta: { rfc: '6120 §4.6.2' }, description: choices.answered },
+          KEEPALIVE: { target: 'idle', meta: { rfc: '6120 §4.6.2' } },
+        },
+        after: { pingTimeout: choices.pingTimeout },
+      },
+    },
+  } as const;
+}
+
+/**
+ * `closing` (§4.4): our closing tag is sent. `element` is what rule 2 still processes from
+ * the other side, which differs per side.
+ */
+export function closingState<const Element>(peer: Peer, element: Element) {
+  return {
+    meta: { rfc: '6120 §4.4', summary: `Our closing tag is sent; waiting for the ${peer}'s (rule 1), sending nothing more (rule 2)` },
+    on: {
+      STREAM_CLOSE: {
+        target: 'closed',
+        actions: 'closeSocket',
+        meta: { rfc: '6120 §4.4' },
+        description: 'Step 4: the reciprocal closing tag arrived; terminate TCP.',
+      },
+      SOCKET_CLOSED: { target: 'closed', meta: { rfc: '6120 §4.4' }, description: `The ${peer} closed TCP.` },
+      WRITE_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §4.6.1' } },
+      TLS_FAILED: { target: 'closed', actions: 'closeSocket', meta: { rfc: '6120 §5.4.3.2' } },
+      ELEMENT: element,
+    },
+    after: {
+      closeTimeout: {
+        target: 'closed',
+        actions: 'closeSocket',
+        meta: { rfc: '6120 §4.4' },
+        description: 'Rule 3: no closing tag within a reasonable time; terminate TCP anyway.',
+      },
+    },
+  } as const;
+}
+
+/** `closed` (§4.4): final; the machine reports its outcome once. */
+export const closedState = {
+  meta: { rfc: '6120 §4.4', summary: 'The stream and the TCP connection are gone' },
+  type: 'final',
+  entry: 'emitEnded',
+} as const;
