@@ -188,6 +188,8 @@ export interface ReceivingEntityInput {
   readonly keepalive: KeepaliveMode;
   readonly timeouts: Timeouts;
   readonly random: RandomBytes;
+  /** Keys the salt SCRAM invents for unknown users (RFC 5802 §5.1): a per-server secret, so probes cannot tell them from real accounts. */
+  readonly fakeSaltSecret?: string;
 }
 
 export interface InitiatingEntityInput {

@@ -46,7 +46,7 @@ type Ev = ReceivingEntityEvent;
 
 const elementOf = (e: Ev): XmlElement | undefined => (e.type === 'ELEMENT' ? e.element : undefined);
 const kindOf = (e: Ev): ElementKind | undefined => (e.type === 'ELEMENT' ? classifyElement(e.element) : undefined);
-const saslCtx = (c: Ctx) => ({ random: c.input.random });
+const saslCtx = (c: Ctx) => ({ random: c.input.random, ...(c.input.fakeSaltSecret !== undefined ? { fakeSaltSecret: c.input.fakeSaltSecret } : {}) });
 const maxBindAttempts = (c: Ctx) => c.input.maxBindAttempts ?? DEFAULT_MAX_BIND_ATTEMPTS;
 const bindingFor = (c: Ctx, e: Ev) =>
   e.type === 'RESOURCE_STATUS' && c.pendingBind !== undefined && e.resource === c.pendingBind.resource

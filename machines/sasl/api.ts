@@ -41,6 +41,12 @@ export interface SaslContext {
    * uses it to run thousands of sessions per second.
    */
   readonly saltedPasswordCache?: Map<string, Uint8Array>;
+  /**
+   * Server side: a secret that keys the salt invented for unknown users (RFC 5802 §5.1), so a
+   * prober cannot compute it and tell an unknown name from a real account. Without it the fake
+   * salt is a plain hash of the name: predictable, fine for tests only.
+   */
+  readonly fakeSaltSecret?: string;
 }
 
 /** One step of the receiving entity's side of an exchange (§6.4.3 – §6.4.6). */

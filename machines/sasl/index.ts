@@ -83,7 +83,7 @@ function firstMessage(mechanism: MechanismName, data: Uint8Array): ServerStep {
 /** The credentials asked for by a 'lookup' step (null: no such account). */
 export function serverWithCredentials(state: SaslState, credentials: StoredCredentials | null, ctx: SaslContext): ServerStep {
   const m = state.mechanism;
-  if (isScram(m)) return scramServerFirst(state, credentials, newNonce(ctx));
+  if (isScram(m)) return scramServerFirst(state, credentials, newNonce(ctx), ctx.fakeSaltSecret);
   return plainServerVerify(state, credentials);
 }
 

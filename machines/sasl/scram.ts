@@ -247,21 +247,23 @@ export function scramServerFirstMessageReceived(m: ScramMechanism, message: Uint
 
 /**
  * RFC 5802 §5.1 (unknown user must not be revealed): a salt that is a function of the user
- * name, so repeated probes for one name see the same salt, as they would for a real account.
+ * name, so repeated probes for one name see the same salt, as they would for a real account,
+ * keyed with the server's secret so that nobody else can compute it.
  */
-export function fakeSalt(m: ScramMechanism, username: string): string {
-  return toBase64(H(m, utf8(`fake-salt${username}`)).subarray(0, SALT_BYTES));
+export function fakeSalt(m: ScramMechanism, username: string, secret?: string): string {
+  const digest = secret === undefined ? H(m, utf8(`fake-salt${username}`)) : HMAC(m, utf8(secret), utf8(`fake-salt${username}`));
+  return toBase64(digest.subarray(0, SALT_BYTES));
 }
 
 /** Server: answer with server-first-message; `serverNonce` is the s-nonce appended to the client's. */
-export function scramServerFirst(state: SaslState, credentials: StoredCredentials | null, serverNonce: string): ServerStep {
+export function scramServerFirst(state: SaslState, credentials: StoredCredentials | null, serverNonce: string, fakeSaltSecret?: string): ServerStep {
   const m = state.mechanism;
   if (!isScram(m) || state['phase'] !== 'lookup') return fail('malformed-request', 'unexpected step');
   const username = String(state['username']);
   const keys = credentials?.[m];
   // No account, or no keys for this hash: run the exchange on a fake salt and fail at the proof.
   const fake = keys === undefined;
-  const salt = keys?.salt ?? fakeSalt(m, username);
+  const salt = keys?.salt ?? fakeSalt(m, username, fakeSaltSecret);
   const iterations = keys?.iterations ?? DEFAULT_ITERATIONS;
   const nonce = String(state['clientNonce']) + serverNonce;
   const serverFirst = serverFirstMessage(nonce, salt, iterations);
@@ -304,10 +306,11 @@ export function scramServerFinal(state: SaslState, message: Uint8Array): ServerS
   const storedKey = fromBase64(String(state['storedKey']));
   const serverKey = fromBase64(String(state['serverKey']));
   if (storedKey === undefined || serverKey === undefined) return fail('temporary-auth-failure', 'corrupt stored keys');
-  if (proof.byteLength !== HASH[m].length) return fail('not-authorized', 'invalid-proof');
+  // A wrong proof fails exactly like an unknown user (no text): nothing tells them apart (§5.1).
+  if (proof.byteLength !== HASH[m].length) return fail('not-authorized');
   // §3: recover ClientKey from the proof and check H(ClientKey) = StoredKey.
   const clientKey = xor(proof, HMAC(m, storedKey, auth));
-  if (!equalBytes(H(m, clientKey), storedKey)) return fail('not-authorized', 'invalid-proof');
+  if (!equalBytes(H(m, clientKey), storedKey)) return fail('not-authorized');
   if (state['disabled'] === true) return fail('account-disabled');
   if (state['expired'] === true) return fail('credentials-expired');
   const authzid = state['authzid'];

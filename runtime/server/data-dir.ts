@@ -9,7 +9,10 @@
  *                        a self-signed certificate for the domain with DNS-ID, SRV-IDs
  *                        (_xmpp-client / _xmpp-server) and XmppAddr (RFC 6120 §13.7.1.2),
  *                        made on first run unless the operator supplies one.
+ *   DIR/sasl-secret      32 random bytes (hex) keying the SCRAM salt invented for unknown
+ *                        users (RFC 5802 §5.1), so probes cannot tell them from accounts.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJid } from '../../machines/jid.js';
@@ -70,4 +73,11 @@ export function openStoreIn(dir: string): AccountStore {
 /** The certificate in DIR/tls (made on first run). */
 export function certificateIn(dir: string, domain: string): CertificateBundle {
   return loadOrCreateCertificate(join(dir, 'tls'), domain);
+}
+
+/** The per-server secret for SCRAM fake salts, made on first use (mode 0600). */
+export function fakeSaltSecretIn(dir: string): string {
+  const file = join(dir, 'sasl-secret');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  return readFileSync(file, 'utf8').trim();
 }

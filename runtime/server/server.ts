@@ -16,7 +16,7 @@ import type { XmlElement } from '../../machines/xml.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { certificateIn, initDataDir, openStoreIn } from './data-dir.js';
+import { certificateIn, fakeSaltSecretIn, initDataDir, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import { SessionRegistry, type RegisteredSession } from './registry.js';
 import { presenceSessionChange, route, type Delivery, type RouterView } from './router.js';
@@ -99,6 +99,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     timeouts: { ...DEFAULT_SERVER_POLICY.timeouts, ...stripUndefined(timeoutOverrides ?? {}) },
     domain,
     random,
+    fakeSaltSecret: fakeSaltSecretIn(dataDir),
   };
 
   let certificatePem: string | undefined;

@@ -130,6 +130,33 @@ describe.each(SCRAM)('RFC 5802 details with %s', (mechanism) => {
     expect(other.salt).not.toBe(fake1.salt);
   });
 
+  it('§5.1 with the server secret, the fake salt is stable but not computable without it', () => {
+    const keyed = (secret: string) => {
+      const c = clientStart(mechanism, { username: 'mercutio', password: 'x' }, clientCtx);
+      if (c.kind !== 'respond') throw new Error(c.reason);
+      const l = serverStart(mechanism, c.data, sctx);
+      if (l.kind !== 'lookup') throw new Error(l.kind);
+      const ch = serverWithCredentials(l.state, null, { ...sctx, fakeSaltSecret: secret });
+      if (ch.kind !== 'challenge') throw new Error(ch.kind);
+      return shape(text(ch.data)).salt;
+    };
+    expect(keyed('s3cret')).toBe(keyed('s3cret'));
+    expect(keyed('s3cret')).not.toBe(keyed('other'));
+    expect(keyed('s3cret')).not.toBe(shape(toServerFirst('mercutio', null).serverFirst).salt);
+  });
+
+  it('§5.1 a wrong password and an unknown user fail with the very same step (condition, no text)', () => {
+    const final = (username: string, creds: StoredCredentials | null) => {
+      const f = toServerFirst(username, creds, 'wrong password');
+      const c = clientChallenge(f.client, f.challenge, clientCtx);
+      if (c.kind !== 'respond') throw new Error(c.reason);
+      const step = serverResponse(f.server, c.data, sctx);
+      return step.kind === 'failure' ? { kind: step.kind, condition: step.condition, text: step.text } : step.kind;
+    };
+    expect(final('romeo', romeo)).toEqual({ kind: 'failure', condition: 'not-authorized', text: undefined });
+    expect(final('mercutio', null)).toEqual(final('romeo', romeo));
+  });
+
   it('nonce: server nonce = client nonce + fresh printable part; fresh per exchange', () => {
     const a = toServerFirst('romeo', romeo);
     const b = toServerFirst('romeo', romeo);
