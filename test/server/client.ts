@@ -169,16 +169,21 @@ export interface LoginOptions {
   readonly mechanism?: MechanismName;
 }
 
-/** Negotiate a full session: STARTTLS, SASL, bind. Returns the client and its bound JID. */
-export async function login(port: number, opts: LoginOptions): Promise<{ client: RawClient; jid: string }> {
+/** Connect and negotiate STARTTLS (§5.4), up to the features of the restarted, encrypted stream. */
+export async function secured(port: number, ca?: string): Promise<{ client: RawClient; features: XmlElement }> {
   const c = await RawClient.connect(port);
   c.open();
   await c.element('features', NS.STREAMS);
   c.send(el('starttls', NS.TLS));
   await c.element('proceed', NS.TLS);
-  await c.startTls(opts.ca);
+  await c.startTls(ca);
   c.open();
-  await c.element('features', NS.STREAMS);
+  return { client: c, features: await c.element('features', NS.STREAMS) };
+}
+
+/** Negotiate a full session: STARTTLS, SASL, bind. Returns the client and its bound JID. */
+export async function login(port: number, opts: LoginOptions): Promise<{ client: RawClient; jid: string }> {
+  const { client: c } = await secured(port, opts.ca);
   await authenticate(c, opts.username, opts.password, opts.mechanism ?? 'SCRAM-SHA-256');
   c.resetParser();
   c.open();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { attr, child, childElements, el, text, type XmlElement } from '../../machines/xml.js';
 import { openAccountStore } from '../../runtime/store/accounts.js';
-import { authenticate, eventually, login, RawClient, stanzaError, streamErrorCondition } from './client.js';
+import { authenticate, eventually, login, RawClient, secured, stanzaError, streamErrorCondition } from './client.js';
 import { startServer, type Running } from './fixture.js';
 
 let running: Running;
@@ -68,14 +68,7 @@ describe('negotiation (§5, §6, §7)', () => {
   it('a wrong password is <not-authorized/> (§6.5.10), exactly like an absent account (RFC 5802 §5.1)', async () => {
     const failures: string[] = [];
     for (const [username, password] of [['juliet', 'wrong'], ['nobody', 'wrong']] as const) {
-      const c = await RawClient.connect(port);
-      c.open();
-      await c.element('features', NS.STREAMS);
-      c.send(el('starttls', NS.TLS));
-      await c.element('proceed', NS.TLS);
-      await c.startTls(ca);
-      c.open();
-      await c.element('features', NS.STREAMS);
+      const { client: c } = await secured(port, ca);
       const err = await authenticate(c, username, password, 'SCRAM-SHA-256').then(() => undefined, (e: unknown) => e);
       expect(String(err)).toMatch(/not-authorized/);
       failures.push(String(err));
@@ -310,14 +303,7 @@ describe('resource conflicts (§7.7.2.2) and shutdown (§4.9.3.20)', () => {
       await eventually(() => running.server.connectionCount === 0 && running.server.sessionCount === 0, 3000, 'no connections');
     }
     // After authentication, before and after binding.
-    const authed = await RawClient.connect(port);
-    authed.open();
-    await authed.element('features', NS.STREAMS);
-    authed.send(el('starttls', NS.TLS));
-    await authed.element('proceed', NS.TLS);
-    await authed.startTls(ca);
-    authed.open();
-    await authed.element('features', NS.STREAMS);
+    const { client: authed } = await secured(port, ca);
     await authenticate(authed, 'juliet', 'r0m30myr0m30', 'SCRAM-SHA-256');
     authed.destroy();
     await eventually(() => running.server.connectionCount === 0, 3000, 'no connections after auth');
