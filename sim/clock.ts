@@ -7,36 +7,46 @@
  */
 import type { Clock } from '../runtime/session/driver.js';
 
-interface Timer {
-  readonly id: number;
-  readonly at: number;
-  readonly fn: () => void;
+/** A scheduled callback; it is also the handle `setTimeout` returns, so clearing it is a flag, not a lookup. */
+class Timer {
+  /** Scheduled and neither run nor cleared yet. */
+  live = true;
+
+  constructor(
+    /** Grows with scheduling order, so (at, seq) orders ties by scheduling order. */
+    readonly seq: number,
+    readonly at: number,
+    readonly fn: () => void,
+  ) {}
 }
 
 export class VirtualClock implements Clock {
   private time = 0;
-  private nextId = 1;
+  private nextSeq = 1;
   private readonly heap: Timer[] = [];
-  private readonly live = new Set<number>();
+  private live = 0;
 
   now(): number {
     return this.time;
   }
 
-  setTimeout(fn: (...args: unknown[]) => void, ms: number): number {
-    const id = this.nextId++;
-    this.live.add(id);
-    this.push({ id, at: this.time + Math.max(0, ms), fn });
-    return id;
+  setTimeout(fn: (...args: unknown[]) => void, ms: number): unknown {
+    const timer = new Timer(this.nextSeq++, this.time + Math.max(0, ms), fn);
+    this.live++;
+    this.push(timer);
+    return timer;
   }
 
   clearTimeout(id: unknown): void {
-    this.live.delete(id as number);
+    if (id instanceof Timer && id.live) {
+      id.live = false;
+      this.live--;
+    }
   }
 
   /** Timers still pending (a finished run must leave none behind: no leaked timers). */
   get pending(): number {
-    return this.live.size;
+    return this.live;
   }
 
   /** Run the earliest timer, advancing time to it. False when nothing is scheduled. */
@@ -44,7 +54,8 @@ export class VirtualClock implements Clock {
     const first = this.peek();
     if (!first) return false;
     this.pop();
-    this.live.delete(first.id);
+    first.live = false;
+    this.live--;
     this.time = first.at;
     first.fn();
     return true;
@@ -72,42 +83,47 @@ export class VirtualClock implements Clock {
 
   /** The earliest live timer, discarding cleared ones on the way. */
   private peek(): Timer | undefined {
-    while (this.heap.length > 0 && !this.live.has(this.heap[0]!.id)) this.pop();
-    return this.heap[0];
-  }
-
-  // Ids grow with scheduling order, so (at, id) orders ties by scheduling order.
-  private less(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.id < b.id);
+    const h = this.heap;
+    while (h.length > 0 && !h[0]!.live) this.pop();
+    return h[0];
   }
 
   private push(t: Timer): void {
     const h = this.heap;
+    // Sift up: move parents down into the hole until `t` fits.
+    let i = h.length;
     h.push(t);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (!before(t, parent)) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = t;
   }
 
   private pop(): void {
     const h = this.heap;
     const last = h.pop()!;
-    if (h.length === 0) return;
-    h[0] = last;
+    const n = h.length;
+    if (n === 0) return;
+    // Sift down: move the smaller child up into the hole until `last` fits.
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= n) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
+      const c = r < n && before(h[r]!, h[l]!) ? r : l;
+      const child = h[c]!;
+      if (!before(child, last)) break;
+      h[i] = child;
+      i = c;
     }
+    h[i] = last;
   }
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.at < b.at || (a.at === b.at && a.seq < b.seq);
 }

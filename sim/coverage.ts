@@ -40,6 +40,7 @@ export class MachineShape {
   readonly states = new Set<string>();
   readonly transitions = new Set<string>();
   private readonly byId = new Map<string, NodeLike>();
+  private readonly activatedBy = new Map<string, readonly string[]>();
   readonly initialConfiguration: string[];
 
   constructor(readonly machine: AnyStateMachine) {
@@ -64,6 +65,21 @@ export class MachineShape {
     else if (node.initial) for (const t of node.initial.target) out.push(...this.entered(t.id));
     return out;
   }
+
+  /** What a transition to `id` makes active: what entering it enters, and its ancestors (computed once per id). */
+  activated(id: string): readonly string[] {
+    let out = this.activatedBy.get(id);
+    if (out === undefined) {
+      const states = this.entered(id);
+      // Ids are dotted paths from the root.
+      for (let cut = id.lastIndexOf('.'); cut > 0; cut = id.lastIndexOf('.', cut - 1)) {
+        const ancestor = id.slice(0, cut);
+        if (this.states.has(ancestor)) states.push(ancestor);
+      }
+      this.activatedBy.set(id, (out = states));
+    }
+    return out;
+  }
 }
 
 /** Visited states and transitions of one machine across runs. */
@@ -82,15 +98,8 @@ export class Coverage {
   }
 
   record(t: TransitionTrace): void {
-    this.transitions.add(transitionKey({ source: t.source, event: t.event, targets: t.targets, rfc: t.rfc }));
-    for (const target of t.targets) {
-      for (const s of this.shape.entered(target)) this.states.add(s);
-      // Its ancestors are active too (ids are dotted paths from the root).
-      for (let cut = target.lastIndexOf('.'); cut > 0; cut = target.lastIndexOf('.', cut - 1)) {
-        const ancestor = target.slice(0, cut);
-        if (this.shape.states.has(ancestor)) this.states.add(ancestor);
-      }
-    }
+    this.transitions.add(transitionKey(t));
+    for (const target of t.targets) for (const s of this.shape.activated(target)) this.states.add(s);
   }
 
   summary(): { states: [number, number]; transitions: [number, number]; missedStates: string[]; missedTransitions: string[] } {

@@ -128,8 +128,7 @@ export class SimHost {
       case 'bound': {
         s.events.push({ at, type: 'bound', jid: c.jid });
         s.jid = c.jid;
-        const entry = this.entry(s, c.jid);
-        const previous = this.registry.bind(entry);
+        const previous = this.registry.bind(new SimEntry(c.jid, s, this.opts.clock));
         // §7.7.2.2 override (or two binds racing for one resource): the older session gets <conflict/>.
         if (previous) previous.replaced();
         return;
@@ -161,27 +160,27 @@ export class SimHost {
         return;
     }
   }
-
-  private entry(s: ServerSession, jid: string): SimEntry {
-    const clock = this.opts.clock;
-    return {
-      jid,
-      presence: false,
-      session: s,
-      routeIn: (stanza) => {
-        s.events.push({ at: clock.now(), type: 'routeIn', stanza });
-        s.driver.send({ type: 'ROUTE_IN', stanza });
-      },
-      replaced: () => {
-        s.events.push({ at: clock.now(), type: 'replaced' });
-        s.driver.send({ type: 'REPLACED' });
-      },
-    };
-  }
 }
 
-interface SimEntry extends RegisteredSession {
-  readonly session: ServerSession;
+/** A bound session in the registry; what is routed to it is recorded as a host event. */
+class SimEntry implements RegisteredSession {
+  presence = false;
+
+  constructor(
+    readonly jid: string,
+    readonly session: ServerSession,
+    private readonly clock: VirtualClock,
+  ) {}
+
+  routeIn(stanza: XmlElement): void {
+    this.session.events.push({ at: this.clock.now(), type: 'routeIn', stanza });
+    this.session.driver.send({ type: 'ROUTE_IN', stanza });
+  }
+
+  replaced(): void {
+    this.session.events.push({ at: this.clock.now(), type: 'replaced' });
+    this.session.driver.send({ type: 'REPLACED' });
+  }
 }
 
 export function bareOf(jid: string): string {

@@ -11,7 +11,8 @@ import type { Rng } from './rng.js';
 
 /** What sits at an end of a link and receives from it (a SessionDriver fits). */
 export interface LinkSink {
-  receive(chunk: Uint8Array): void;
+  /** The next bytes, or the text of a whole write (exactly what its bytes decode to). */
+  receive(chunk: Uint8Array | string): void;
   tlsEstablished(info?: { peerVerified?: boolean }): void;
   tlsFailed(reason: string): void;
   closed(reason?: string): void;
@@ -85,10 +86,12 @@ export class LinkEnd implements Transport {
   private gone = false;
   private lastDeliveryAt = 0;
   private written = 0;
+  /** Raw bytes were written here: they may end inside a character, so later text goes as bytes too. */
+  private wroteRaw = false;
   /** A write failed (simulated fault) at this end. */
   writeFailedReported = false;
-  /** Bytes written toward this end that it has not read (while `reading` is false). */
-  private unread: Uint8Array[] = [];
+  /** What was written toward this end that it has not read (while `reading` is false). */
+  private unread: (Uint8Array | string)[] = [];
   private unreadBytes = 0;
 
   constructor(
@@ -105,15 +108,29 @@ export class LinkEnd implements Transport {
     this.sink = sink;
   }
 
+  /**
+   * ASCII text is its own UTF-8, so it travels as text: a write that arrives in one piece
+   * reaches the peer as the string itself, exactly what the peer's decoder would have made
+   * of its bytes (nothing is pending there between two whole writes, unless raw bytes ended
+   * inside a character), without an encode and a decode per chunk.
+   */
   write(text: string): void {
-    this.writeBytes(Buffer.from(text, 'utf8'), text);
+    const size = Buffer.byteLength(text, 'utf8');
+    if (size === text.length && !this.wroteRaw) this.transmit(text, size, text);
+    else this.transmit(Buffer.from(text, 'utf8'), size, text);
   }
 
   /** Raw bytes (a misbehaving peer may send invalid UTF-8, §4.9.3.22 unsupported-encoding). */
-  writeBytes(bytes: Uint8Array, text = Buffer.from(bytes).toString('utf8')): void {
+  writeBytes(bytes: Uint8Array): void {
+    this.wroteRaw = true;
+    this.transmit(bytes, bytes.length, Buffer.from(bytes).toString('utf8'));
+  }
+
+  /** Send `size` bytes (`data`, which reads as `text`) in fragments; a split needs the bytes. */
+  private transmit(data: Uint8Array | string, size: number, text: string): void {
     if (this.gone || this.closing || this.link.cut) return;
     const { faults } = this.link;
-    this.written += bytes.length;
+    this.written += size;
     if (faults.writeFailAfter?.end === this.name && this.written > faults.writeFailAfter.bytes) {
       if (!this.writeFailedReported) {
         this.writeFailedReported = true;
@@ -123,11 +140,12 @@ export class LinkEnd implements Transport {
     }
     if (this.link.recordSegments) this.link.segments.push({ from: this.name, at: this.link.clock.now(), text, encrypted: this.encrypted });
     const peer = this.link.other(this);
-    for (let off = 0; off < bytes.length; ) {
-      const size = Math.min(bytes.length - off, this.link.rng.int(1, Math.max(1, faults.maxFragment)));
-      const fragment = bytes.subarray(off, off + size);
-      off += size;
-      this.deliver(() => peer.arrive(fragment, this));
+    let bytes = typeof data === 'string' ? undefined : data;
+    for (let off = 0; off < size; ) {
+      const n = Math.min(size - off, this.link.rng.int(1, Math.max(1, faults.maxFragment)));
+      const fragment = n === size ? data : (bytes ??= Buffer.from(text, 'utf8')).subarray(off, off + n);
+      off += n;
+      this.deliver(() => peer.arrive(fragment, n, this));
     }
   }
 
@@ -186,9 +204,10 @@ export class LinkEnd implements Transport {
     this.sink?.closed(reason);
   }
 
-  private arrive(fragment: Uint8Array, from: LinkEnd): void {
+  /** `size`: the fragment's length in bytes. */
+  private arrive(fragment: Uint8Array | string, size: number, from: LinkEnd): void {
     if (this.gone || this.link.cut) return;
-    this.link.bytesCrossed += fragment.length;
+    this.link.bytesCrossed += size;
     const cutAt = this.link.faults.cutAfterBytes;
     if (cutAt !== undefined && this.link.bytesCrossed > cutAt) {
       this.link.sever('connection reset (simulated)');
@@ -196,7 +215,7 @@ export class LinkEnd implements Transport {
     }
     if (!this.reading) {
       this.unread.push(fragment);
-      this.unreadBytes += fragment.length;
+      this.unreadBytes += size;
       if (this.unreadBytes > (this.link.faults.maxBuffered ?? 1 << 20)) from.sink?.writeFailed('peer is not reading (simulated)');
       return;
     }

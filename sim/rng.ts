@@ -10,18 +10,11 @@ export class Rng {
 
   constructor(seed: number) {
     // splitmix32 spreads a small integer seed over the 128-bit state.
-    let x = seed >>> 0;
-    const next = (): number => {
-      x = (x + 0x9e3779b9) >>> 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    const x = seed >>> 0;
+    this.s0 = splitmix32(x, 1);
+    this.s1 = splitmix32(x, 2);
+    this.s2 = splitmix32(x, 3);
+    this.s3 = splitmix32(x, 4);
   }
 
   /** Uniform 32-bit unsigned integer. */
@@ -61,6 +54,14 @@ export class Rng {
   fork(): Rng {
     return new Rng(this.u32());
   }
+}
+
+/** The k-th output of splitmix32 seeded with `x`. */
+function splitmix32(x: number, k: number): number {
+  let z = (x + k * 0x9e3779b9) >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+  return (z ^ (z >>> 16)) >>> 0;
 }
 
 function rotl(x: number, k: number): number {

@@ -88,11 +88,13 @@ export function buildWorld(scenario: Scenario, opts: RunOptions = {}): World {
     links.push(link);
     const sessionRng = rng.fork();
     const serverRng = rng.fork();
+    // domain and random first (neither policy has them): after a leading spread V8 gives the
+    // object a new hidden class per session, and the machine reads `context.input` on every step.
     const input: ReceivingEntityMachineInput = {
-      ...DEFAULT_SERVER_POLICY,
-      ...scenario.server,
       domain: SIM_DOMAIN,
       random: (n) => sessionRng.bytes(n),
+      ...DEFAULT_SERVER_POLICY,
+      ...scenario.server,
     };
     const clientWorld = {
       clock,

@@ -7,7 +7,7 @@
  */
 import { NS } from '../../machines/ns.js';
 import type { MechanismName, StreamHeader } from '../../machines/protocol.js';
-import { clientChallenge, clientStart, clientSuccess, decodeSaslData, encodeSaslData, type SaslState } from '../../machines/sasl/index.js';
+import { clientChallenge, clientStart, clientSuccess, decodeSaslData, encodeSaslData, type SaslContext, type SaslState } from '../../machines/sasl/index.js';
 import { attr, child, childElements, el, text, type XmlElement } from '../../machines/xml.js';
 import { StreamParser, type ParserEvent } from '../../runtime/xml/parser.js';
 import { serializeElement, serializeHeader, STREAM_CLOSE_TAG } from '../../runtime/xml/serialize.js';
@@ -65,6 +65,7 @@ export class ScriptedClient implements LinkSink {
   private readonly parser = new StreamParser();
   private readonly password: string;
   private readonly timers: PeerTimers;
+  private readonly saslCtx: SaslContext;
   private phase: Phase | 'done' = 'open';
   private sasl: SaslState | undefined;
   private mechanism: MechanismName | undefined;
@@ -83,6 +84,7 @@ export class ScriptedClient implements LinkSink {
   ) {
     this.timers = new PeerTimers(world.clock);
     this.password = SIM_ACCOUNTS[plan.user]!;
+    this.saslCtx = { random: (n) => world.rng.bytes(n), saltedPasswordCache: SALTED_PASSWORD_CACHE };
     this.record = {
       index, jid: undefined, boundAt: undefined, sent: [], received: [], streamErrors: [], parseErrors: [],
       misbehavedAt: undefined, stoppedAt: undefined, wroteClose: false, refusedWithoutTls: false,
@@ -97,7 +99,7 @@ export class ScriptedClient implements LinkSink {
 
   // -- LinkSink ------------------------------------------------------------------------
 
-  receive(chunk: Uint8Array): void {
+  receive(chunk: Uint8Array | string): void {
     if (this.dead) return;
     this.dispatch(this.parser.write(chunk));
   }
@@ -212,16 +214,12 @@ export class ScriptedClient implements LinkSink {
       return;
     }
     const password = this.wrongPassword ? `${this.password}-wrong` : this.password;
-    const first = clientStart(mechanism, { username: this.plan.user, password }, this.saslCtx());
+    const first = clientStart(mechanism, { username: this.plan.user, password }, this.saslCtx);
     if (first.kind !== 'respond') throw new Error(`sim client: ${first.reason}`);
     this.sasl = first.state;
     this.challengeCount = 0;
     const data = this.plan.initialResponse ? encodeSaslData(first.data) : undefined;
     this.write(el('auth', NS.SASL, { mechanism }, data));
-  }
-
-  private saslCtx() {
-    return { random: (n: number) => this.world.rng.bytes(n), saltedPasswordCache: SALTED_PASSWORD_CACHE };
   }
 
   private saslElement(e: XmlElement): boolean {
@@ -231,7 +229,7 @@ export class ScriptedClient implements LinkSink {
       // The server-first challenge is the mid-exchange point ('challenge' phase) of SCRAM.
       const serverFirst = this.mechanism !== 'PLAIN' && (this.plan.initialResponse ? this.challengeCount === 1 : this.challengeCount === 2);
       if (serverFirst && this.checkpoint('challenge')) return false;
-      const step = data === undefined ? undefined : clientChallenge(this.sasl, data, this.saslCtx());
+      const step = data === undefined ? undefined : clientChallenge(this.sasl, data, this.saslCtx);
       if (step?.kind !== 'respond') {
         this.write(el('abort', NS.SASL)); // §6.4.4
         return false;
@@ -494,22 +492,37 @@ export class ScriptedClient implements LinkSink {
 /** The simulator's stanza size limit (§13.12): small, so oversize input is cheap to generate. */
 export const SIM_MAX_STANZA_BYTES = 8192;
 
+/** The other accounts, per user (computed once: a script step runs for every stanza). */
+const PEERS = new Map<string, readonly string[]>();
+
+function peersOf(user: string): readonly string[] {
+  let peers = PEERS.get(user);
+  if (peers === undefined) PEERS.set(user, (peers = Object.keys(SIM_ACCOUNTS).filter((u) => u !== user)));
+  return peers;
+}
+
+function body(t: string): XmlElement {
+  return el('body', NS.CLIENT, {}, t);
+}
+
+function ping(): XmlElement {
+  return el('ping', NS.PING);
+}
+
 /** The stanza a script step sends (ids are unique per client: `c<index>-<seq>`). */
 export function planStanza(kind: StanzaKind, index: number, seq: number, user: string, d: string): XmlElement {
   const absent = ABSENT_USERS[seq % ABSENT_USERS.length];
-  const peers = Object.keys(SIM_ACCOUNTS).filter((u) => u !== user);
+  const peers = peersOf(user);
   const peer = peers[seq % peers.length];
   const id = `c${index}-${seq}`;
-  const body = (t: string) => el('body', NS.CLIENT, {}, t);
-  const ping = el('ping', NS.PING);
   switch (kind) {
     case 'msg-peer': return el('message', NS.CLIENT, { id, to: `${peer}@${d}`, type: 'chat' }, body(id));
     case 'msg-self': return el('message', NS.CLIENT, { id }, body(id));
     case 'presence': return el('presence', NS.CLIENT, { id });
-    case 'ping-server': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, ping);
-    case 'ping-self': return el('iq', NS.CLIENT, { id, to: `${user}@${d}`, type: 'get' }, ping);
-    case 'iq-absent-bare': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'get' }, ping);
-    case 'iq-absent-full': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}/r${seq}`, type: 'get' }, ping);
+    case 'ping-server': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, ping());
+    case 'ping-self': return el('iq', NS.CLIENT, { id, to: `${user}@${d}`, type: 'get' }, ping());
+    case 'iq-absent-bare': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}`, type: 'get' }, ping());
+    case 'iq-absent-full': return el('iq', NS.CLIENT, { id, to: `${absent}@${d}/r${seq}`, type: 'get' }, ping());
     case 'msg-absent-bare': return el('message', NS.CLIENT, { id, to: `${absent}@${d}` }, body(id));
     case 'msg-absent-full': return el('message', NS.CLIENT, { id, to: `${absent}@${d}/r${seq}` }, body(id));
     case 'iq-unknown': return el('iq', NS.CLIENT, { id, to: d, type: 'get' }, el('query', 'urn:sim:unknown'));

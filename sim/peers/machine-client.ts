@@ -35,18 +35,20 @@ export class MachineClient {
       misbehavedAt: undefined, stoppedAt: undefined, wroteClose: false, refusedWithoutTls: false,
     };
     const rng = world.rng;
+    // What the default policy lacks comes first: after a leading spread V8 gives the object a
+    // new hidden class per session, and the machine reads `context.input` on every step.
     const input: InitiatingEntityInput & { saltedPasswordCache?: Map<string, Uint8Array> } = {
-      ...DEFAULT_CLIENT_POLICY,
       jid: plan.resource !== undefined ? `${plan.user}@${world.domain}/${plan.resource}` : `${plan.user}@${world.domain}`,
       password: SIM_ACCOUNTS[plan.user]!,
+      initialResponse: plan.initialResponse,
+      random: (n) => rng.bytes(n),
+      saltedPasswordCache: SALTED_PASSWORD_CACHE,
+      ...DEFAULT_CLIENT_POLICY,
       tls: 'required',
       mechanisms: plan.mechanisms,
       allowPlainWithoutTls: false,
-      initialResponse: plan.initialResponse,
       keepalive: plan.keepalive,
       timeouts: world.timeouts,
-      random: (n) => rng.bytes(n),
-      saltedPasswordCache: SALTED_PASSWORD_CACHE,
     };
     this.driver = new SessionDriver({
       machine,

@@ -57,7 +57,7 @@ export class ScriptedServer implements LinkSink {
     end.attach(this);
   }
 
-  receive(chunk: Uint8Array): void {
+  receive(chunk: Uint8Array | string): void {
     if (!this.dead) this.dispatch(this.parser.write(chunk));
   }
 

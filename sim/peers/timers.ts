@@ -5,22 +5,19 @@
 import type { VirtualClock } from '../clock.js';
 
 export class PeerTimers {
-  private readonly pending = new Set<number>();
+  /** Every timer set since the last `clear` (one per script step); clearing one that already ran does nothing. */
+  private timers: unknown[] = [];
 
   constructor(private readonly clock: VirtualClock) {}
 
   /** Run `fn` once after `ms` of virtual time. */
   after(ms: number, fn: () => void): void {
-    const id = this.clock.setTimeout(() => {
-      this.pending.delete(id);
-      fn();
-    }, ms);
-    this.pending.add(id);
+    this.timers.push(this.clock.setTimeout(fn, ms));
   }
 
   /** Cancel every timer still pending. */
   clear(): void {
-    for (const id of this.pending) this.clock.clearTimeout(id);
-    this.pending.clear();
+    for (const t of this.timers) this.clock.clearTimeout(t);
+    this.timers = [];
   }
 }

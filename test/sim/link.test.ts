@@ -43,6 +43,22 @@ describe('sim link', () => {
     },
   );
 
+  it('ASCII text travels as text; after raw bytes (which may end inside a character) later text goes as bytes, in order', () => {
+    const clock = new VirtualClock();
+    const link = new Link(clock, new Rng(7), { maxFragment: 1 << 16, delay: [0, 0] });
+    const chunks: (Uint8Array | string)[] = [];
+    const sink = { ...recorder(), receive: (c: Uint8Array | string) => void chunks.push(c) };
+    link.b.attach(sink);
+    link.a.attach(recorder());
+    link.a.write('<presence/>');
+    link.a.writeBytes(Uint8Array.from([0x3c, 0xc3])); // '<' and the first byte of a two-byte character
+    link.a.write('a/>');
+    clock.run();
+    expect(chunks[0]).toBe('<presence/>');
+    expect(chunks.slice(1).every((c) => c instanceof Uint8Array)).toBe(true);
+    expect([...Buffer.concat(chunks.slice(1).map((c) => c as Uint8Array))]).toEqual([0x3c, 0xc3, 0x61, 0x2f, 0x3e]);
+  });
+
   it('TLS is an event pair: established on both ends once both asked, and later writes are marked encrypted', () => {
     const clock = new VirtualClock();
     const link = new Link(clock, new Rng(1));
