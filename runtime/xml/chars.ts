@@ -55,11 +55,16 @@ export function isChar(cp: number): boolean {
   );
 }
 
+/** The shape of a Namespaces in XML `QName` (section 3): no colon, or one between two non-empty parts. */
+export function hasQNameShape(name: string): boolean {
+  const colon = name.indexOf(':');
+  return colon === -1 || (colon > 0 && colon < name.length - 1 && name.indexOf(':', colon + 1) === -1);
+}
+
 /** Namespaces in XML 1.0 `QName` (section 3): `NCName` or `NCName ':' NCName`, given a valid XML Name. */
 export function isQName(name: string): boolean {
   const colon = name.indexOf(':');
-  if (colon === -1) return true;
-  return colon > 0 && colon < name.length - 1 && name.indexOf(':', colon + 1) === -1 && isNameStart(name.charCodeAt(colon + 1));
+  return hasQNameShape(name) && (colon === -1 || isNameStart(name.charCodeAt(colon + 1)));
 }
 
 /** The replacement text of the five entities XML predefines (XML section 4.6); RFC 6120 §11.1 allows no others. */

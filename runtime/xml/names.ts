@@ -6,6 +6,7 @@
  * `not-well-formed` (§4.9.3.13, §11.3).
  */
 import type { StreamErrorCondition } from '../../machines/conditions.js';
+import { isQName } from './chars.js';
 
 export const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 export const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
@@ -75,7 +76,7 @@ function declarationError(prefix: string, uri: string): NameError | undefined {
 
 /**
  * Resolves the tag `qname` with raw attributes `raw` (name, value, name, value, ... as
- * written; qualified names already checked and unique) in `parent`'s scope.
+ * written; XML names, unique) in `parent`'s scope.
  */
 export function resolveTag(qname: string, raw: readonly string[], parent: Scope): ResolvedTag | NameError {
   let declaredDefault: string | undefined;
@@ -85,7 +86,9 @@ export function resolveTag(qname: string, raw: readonly string[], parent: Scope)
     const name = raw[k]!;
     if (!isDeclaration(name)) continue;
     const prefix = name.length === 5 ? '' : name.slice(6);
-    const uri = raw[k + 1]!;
+    // A namespace name never has surrounding whitespace (it is a URI reference); a peer
+    // that wraps one in spaces or line ends means the name inside, as saxes read it too.
+    const uri = raw[k + 1]!.trim();
     const error = declarationError(prefix, uri);
     if (error) return error;
     if (prefix === '') {
@@ -103,6 +106,7 @@ export function resolveTag(qname: string, raw: readonly string[], parent: Scope)
   const colon = qname.indexOf(':');
   const prefix = colon === -1 ? '' : qname.slice(0, colon);
   const local = colon === -1 ? qname : qname.slice(colon + 1);
+  if (!isQName(qname)) return wrong(`<${qname}> is not a qualified name`);
   if (prefix === 'xmlns') return wrong(`element <${qname}> uses the reserved prefix 'xmlns'`);
   const uri = prefix === '' ? scope.defaultNamespace : scope.lookup(prefix);
   if (uri === undefined) return unbound(prefix);
@@ -112,6 +116,7 @@ export function resolveTag(qname: string, raw: readonly string[], parent: Scope)
   for (let k = 0; k < raw.length; k += 2) {
     const name = raw[k]!;
     if (isDeclaration(name)) continue;
+    if (!isQName(name)) return wrong(`'${name}' is not a qualified name`);
     attrs[name] = raw[k + 1]!;
     const c = name.indexOf(':');
     if (c === -1) continue; // unprefixed attributes are in no namespace
@@ -124,5 +129,8 @@ export function resolveTag(qname: string, raw: readonly string[], parent: Scope)
     (qualified ??= []).push(expanded);
     if (p !== 'xml') attrs[`xmlns:${p}`] = ns;
   }
+  // A declared prefix is an NCName too (Namespaces in XML, section 3); checked after the
+  // names that use prefixes, so an unbound one is reported first, as the former parser did.
+  for (let k = 0; k < raw.length; k += 2) if (isDeclaration(raw[k]!) && !isQName(raw[k]!)) return wrong(`'${raw[k]}' declares a prefix that is not a name`);
   return { prefix, local, uri, scope, declaredDefault, attrs };
 }

@@ -25,7 +25,7 @@ import type { StreamErrorCondition } from '../../machines/conditions.js';
 import { NS } from '../../machines/ns.js';
 import type { ElementEvent, HeaderEvent, KeepaliveEvent, ParseErrorEvent, StreamCloseEvent } from '../../machines/protocol.js';
 import type { XmlElement, XmlNode } from '../../machines/xml.js';
-import { isChar, isNameChar, isNameStart, isQName, isSpace, NOT_A_CHAR, predefinedEntity } from './chars.js';
+import { hasQNameShape, isChar, isNameChar, isNameStart, isSpace, NOT_A_CHAR, predefinedEntity } from './chars.js';
 import { Utf8Input } from './decoder.js';
 import { readStreamHeader } from './header.js';
 import { resolveTag, ROOT_SCOPE, type Scope } from './names.js';
@@ -61,9 +61,17 @@ const TEXT_STOP = /[<&\]\r]/g;
 const VALUE_STOP_APOS = /['<&\t\n\r]/g;
 const VALUE_STOP_QUOT = /["<&\t\n\r]/g;
 const CDATA_STOP = /[\]\r]/g;
-/** XML section 2.8 XMLDecl after '<?xml' and its first space, without the closing '?>'. */
-const XML_DECL_BODY =
-  /^[ \t\r\n]*version[ \t\r\n]*=[ \t\r\n]*(?:'1\.[0-9]+'|"1\.[0-9]+")(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(?:'([A-Za-z][A-Za-z0-9._-]*)'|"([A-Za-z][A-Za-z0-9._-]*)"))?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(?:'(yes|no)'|"(yes|no)"))?[ \t\r\n]*$/;
+// XML declaration (XML 1.0 section 2.8): where its reading is, and what may come next.
+const D_NAME_START = 0;
+const D_NAME = 1;
+const D_EQ = 2;
+const D_VALUE_START = 3;
+const D_VALUE = 4;
+const D_SEPARATOR = 5;
+const D_ENDING = 6;
+/** The names that may follow the last one read ('' before any). */
+const DECL_NEXT: Readonly<Record<string, readonly string[]>> = { '': ['version'], version: ['encoding', 'standalone'], encoding: ['standalone'], standalone: [] };
+const DECL_VALUE = { version: /^1\.[0-9]+$/, encoding: /^[A-Za-z][A-Za-z0-9._-]*$/, standalone: /^(?:yes|no)$/ } as const;
 const CHAR_REF = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/;
 
 interface OpenElement {
@@ -131,6 +139,11 @@ export class StreamParser {
   /** The next '<' is the first thing in the stream, where an XML declaration may stand (§11.5). */
   private declAllowed = false;
   private piAtStart = false;
+  private declState = D_NAME_START;
+  /** The last name of the XML declaration whose value was read ('' before any). */
+  private declLast = '';
+  private declEncoding: string | undefined;
+  private declStandalone: string | undefined;
 
   // Units (the prologue, each top-level element) and their size limits.
   private inUnit = false;
@@ -153,6 +166,8 @@ export class StreamParser {
   private tail = '';
   private tailStart = 0;
   private readonly ends = new WeakMap<ParserEvent, number>();
+  /** Bytes that were not UTF-8 ended the decoded text here: a restart that re-parses up to it must fail there again. */
+  private encodingError: { readonly at: number; readonly text: string } | undefined;
 
   private out: ParserEvent[] = [];
   private keepaliveReported = false;
@@ -191,7 +206,10 @@ export class StreamParser {
     this.tail += text;
     this.run(text);
     // §4.9.3.22: the text before an invalid byte was parsed like any other; now the error.
-    if (decoded.error !== undefined && this.live()) this.fail('unsupported-encoding', decoded.error);
+    if (decoded.error !== undefined) {
+      this.encodingError = { at: this.offset, text: decoded.error };
+      if (this.live()) this.fail('unsupported-encoding', decoded.error);
+    }
     return this.out;
   }
 
@@ -215,6 +233,7 @@ export class StreamParser {
       if (after === undefined) {
         this.input = new Utf8Input();
         this.pendingHigh = '';
+        this.encodingError = undefined;
       }
       this.newStream(this.offset);
       return this.out;
@@ -227,6 +246,8 @@ export class StreamParser {
     this.tail = rest;
     this.offset = end;
     this.run(rest);
+    // The invalid bytes still follow the re-parsed text: the new stream ends there too (§4.9.3.22).
+    if (this.encodingError !== undefined && this.encodingError.at >= end && this.live()) this.fail('unsupported-encoding', this.encodingError.text);
     return this.out;
   }
 
@@ -488,8 +509,9 @@ export class StreamParser {
       const c = text.charCodeAt(j);
       if (c === this.quote) {
         this.raw.push(this.attrName, this.value);
-        // §13.12: the attribute limit counts namespace declarations too.
-        if (this.raw.length / 2 > this.limits.maxAttributes) {
+        // §13.12: the attribute limit counts namespace declarations too. The stream header
+        // is bounded by maxHeaderBytes instead (it carries up to seven attributes of its own).
+        if (this.mode === 'open' && this.raw.length / 2 > this.limits.maxAttributes) {
           return this.fail('policy-violation', `more than ${this.limits.maxAttributes} attributes on one element`);
         }
         this.spaceBefore = false;
@@ -535,6 +557,7 @@ export class StreamParser {
       const c = text.charCodeAt(j);
       if (c === 0x3c /* < */) {
         this.flushText();
+        this.brackets = 0; // ']]>' counts within one run of character data only
         this.state = LT;
         return j + 1;
       }
@@ -584,7 +607,8 @@ export class StreamParser {
       if (!isChar(cp)) return this.fail('not-well-formed', `&${ref}; is not a reference to an XML character`);
       replacement = String.fromCodePoint(cp);
     } else {
-      if (ref === '' || !isNameStart(ref.charCodeAt(0))) return this.fail('not-well-formed', `'&${ref};' is not a reference`);
+      // Namespaces in XML, section 6: no entity name contains a colon.
+      if (ref === '' || !isNameStart(ref.charCodeAt(0)) || ref.includes(':')) return this.fail('not-well-formed', `'&${ref};' is not a reference`);
       replacement = predefinedEntity(ref);
       if (replacement === undefined) {
         return this.fail('restricted-xml', 'entity references other than the predefined ones are prohibited (RFC 6120 §11.1)');
@@ -649,53 +673,117 @@ export class StreamParser {
     return i;
   }
 
-  /** After '<?': an XML declaration where one may stand (§11.5), else a prohibited processing instruction (§11.1, §4.9.3.18). */
+  /**
+   * After '<?': an XML declaration where one may stand (§11.5), else a processing
+   * instruction, prohibited (§11.1, §4.9.3.18); judged where the target name ends.
+   */
   private piTarget(text: string, i: number, end: number): number {
     let j = i;
-    while (j < end) {
-      const c = text.charCodeAt(j);
-      if (this.markup === '' ? !isNameStart(c) : !isNameChar(c)) break;
-      this.markup += text[j];
-      j++;
-      // Decide as soon as the target cannot be 'xml' any more.
-      if (!'xml'.startsWith(this.markup.toLowerCase())) {
-        return this.fail('restricted-xml', 'processing instructions are prohibited (RFC 6120 §11.1)');
-      }
-    }
+    while (j < end && (this.markup === '' && j === i ? isNameStart(text.charCodeAt(j)) : isNameChar(text.charCodeAt(j)))) j++;
+    this.markup += text.slice(i, j);
     if (j === end) return j;
-    if (this.markup === '') return this.fail('not-well-formed', "'<?' not followed by a target name");
-    if (this.markup !== 'xml') {
-      // 'x' or 'xm' alone is an ordinary (prohibited) target; 'XML' in other cases is reserved.
-      if (this.markup.length < 3) return this.fail('restricted-xml', 'processing instructions are prohibited (RFC 6120 §11.1)');
-      return this.fail('not-well-formed', `'${this.markup}' is a reserved processing instruction target`);
+    const target = this.markup;
+    const c = text.charCodeAt(j);
+    if (target === '') return this.fail('not-well-formed', "'<?' not followed by a target name");
+    if (target === 'xml' && this.piAtStart && (isSpace(c) || c === 0x3f /* ? */)) {
+      this.markup = '';
+      this.declState = c === 0x3f ? D_ENDING : D_NAME_START;
+      this.declLast = '';
+      this.declEncoding = undefined;
+      this.declStandalone = undefined;
+      this.state = XML_DECL;
+      return j + 1;
     }
-    if (!this.piAtStart) return this.fail('not-well-formed', 'an XML declaration after the start of the stream (RFC 6120 §11.5)');
-    if (!isSpace(text.charCodeAt(j))) return this.fail('not-well-formed', 'a malformed XML declaration');
-    this.markup = '';
-    this.state = XML_DECL;
-    return j + 1;
+    if (target.toLowerCase() === 'xml') {
+      return this.fail('not-well-formed', this.piAtStart ? 'a malformed XML declaration' : 'an XML declaration after the start of the stream (RFC 6120 §11.5)');
+    }
+    // Namespaces in XML, section 6: no processing instruction target contains a colon.
+    if ((!isSpace(c) && c !== 0x3f /* ? */) || target.includes(':')) return this.fail('not-well-formed', `a malformed processing instruction '<?${target}'`);
+    return this.fail('restricted-xml', 'processing instructions are prohibited (RFC 6120 §11.1)');
   }
 
+  /**
+   * XML 1.0 section 2.8 XMLDecl, read as it arrives: `version`, then optionally `encoding`
+   * and `standalone`, each `name = 'value'`, separated by whitespace, up to '?>'. Each name
+   * and value is judged when it ends; encoding and standalone when the declaration does.
+   */
   private xmlDecl(text: string, i: number, end: number): number {
-    const gt = text.indexOf('>', i);
-    if (gt === -1 || gt >= end) {
-      this.markup += text.slice(i, end);
-      return end;
+    while (i < end) {
+      const c = text.charCodeAt(i);
+      if ((c < 0x20 && !isSpace(c)) || c === 0xfffe || c === 0xffff) return this.fail('not-well-formed', 'a character that XML does not allow in the XML declaration');
+      switch (this.declState) {
+        case D_NAME_START:
+          if (c === 0x3f /* ? */) this.declState = D_ENDING;
+          else if (!isSpace(c)) {
+            this.markup = '';
+            this.declState = D_NAME;
+            continue;
+          }
+          break;
+        case D_NAME:
+          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
+          if (!isSpace(c) && c !== 0x3d /* = */) {
+            this.markup += text[i];
+            break;
+          }
+          if (!DECL_NEXT[this.declLast]!.includes(this.markup)) return this.fail('not-well-formed', `'${this.markup}' where the XML declaration expects ${DECL_NEXT[this.declLast]!.join(' or ') || 'its end'}`);
+          this.declState = c === 0x3d ? D_VALUE_START : D_EQ;
+          break;
+        case D_EQ:
+        case D_VALUE_START:
+          if (isSpace(c)) break;
+          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
+          if (this.declState === D_EQ) {
+            if (c !== 0x3d) return this.fail('not-well-formed', `no value for '${this.markup}' in the XML declaration`);
+            this.declState = D_VALUE_START;
+          } else {
+            if (c !== 0x27 && c !== 0x22) return this.fail('not-well-formed', 'an unquoted value in the XML declaration');
+            this.quote = c;
+            this.value = '';
+            this.declState = D_VALUE;
+          }
+          break;
+        case D_VALUE:
+          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
+          if (c !== this.quote) {
+            this.value += text[i];
+            break;
+          }
+          if (!DECL_VALUE[this.markup as keyof typeof DECL_VALUE].test(this.value)) {
+            return this.fail('not-well-formed', `'${this.value}' is not a valid ${this.markup} in the XML declaration`);
+          }
+          this.declLast = this.markup;
+          if (this.markup === 'encoding') this.declEncoding = this.value;
+          if (this.markup === 'standalone') this.declStandalone = this.value;
+          this.declState = D_SEPARATOR;
+          break;
+        case D_SEPARATOR:
+          if (c === 0x3f) this.declState = D_ENDING;
+          else if (isSpace(c)) this.declState = D_NAME_START;
+          else return this.fail('not-well-formed', 'no space between the values of the XML declaration');
+          break;
+        case D_ENDING:
+          if (c !== 0x3e /* > */) return this.fail('not-well-formed', "'?' inside the XML declaration");
+          return this.xmlDeclEnd(i + 1);
+      }
+      i++;
     }
-    const body = this.markup + text.slice(i, gt);
-    const m = body.endsWith('?') ? XML_DECL_BODY.exec(body.slice(0, -1)) : null;
-    if (m === null) return this.fail('not-well-formed', 'a malformed XML declaration');
+    return i;
+  }
+
+  private xmlDeclEnd(next: number): number {
+    if (this.declLast === '') return this.fail('not-well-formed', 'an XML declaration without a version');
     // §11.6 / §4.9.3.22: only UTF-8.
-    const encoding = m[1] ?? m[2];
+    const encoding = this.declEncoding;
     if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') {
       return this.fail('unsupported-encoding', `encoding '${encoding}' is not supported, only UTF-8 (RFC 6120 §11.6)`);
     }
     // §11.5: standalone='no' → restricted-xml (we choose closing over ignoring); 'yes' means nothing and is ignored.
-    if ((m[3] ?? m[4]) === 'no') return this.fail('restricted-xml', "standalone='no' in the XML declaration (RFC 6120 §11.5)");
+    if (this.declStandalone === 'no') return this.fail('restricted-xml', "standalone='no' in the XML declaration (RFC 6120 §11.5)");
     // §11.8: XMPP is an application profile of XML 1.0, whatever version the declaration names.
     this.markup = '';
     this.state = TOP;
-    return gt + 1;
+    return next;
   }
 
   // ---------------------------------------------------------------------------
@@ -777,10 +865,14 @@ export class StreamParser {
     return i;
   }
 
-  /** A complete name: a QName (Namespaces in XML, section 3) of characters (no lone surrogates). */
+  /**
+   * A complete name is made of characters (no lone surrogates) and has the shape of a
+   * QName (one colon at most, between two parts); that its parts are NCNames is judged
+   * with the namespaces, at the end of the tag (names.ts), as the former parser did.
+   */
   private validName(name: string): boolean {
-    if (isQName(name) && !NOT_A_CHAR.test(name)) return true;
-    this.fail('not-well-formed', `'${name}' is not a qualified XML name`);
+    if (!NOT_A_CHAR.test(name) && hasQNameShape(name)) return true;
+    this.fail('not-well-formed', `'${name}' is not a qualified name`);
     return false;
   }
 
