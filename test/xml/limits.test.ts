@@ -65,10 +65,12 @@ describe('RFC 6120 §13.12 / §4.9.3.14: size limits end the stream while the da
     expect(p.write('a'.repeat(600))).toEqual([policy]);
   });
 
-  it('a comment between stanzas counts too', () => {
+  it('a comment between stanzas is refused at "<!--", before its size could matter (§11.1)', () => {
     const p = new StreamParser({ maxStanzaBytes: 500 });
     p.write(HEADER);
-    expect(p.write(`<!--${'c'.repeat(600)}`)).toEqual([policy]);
+    expect(p.write(`<!-`)).toEqual([]);
+    expect(p.write(`-${'c'.repeat(600)}`)).toEqual([expect.objectContaining({ type: 'PARSE_ERROR', condition: 'restricted-xml' })]);
+    expect(p.bufferedLength).toBeLessThan(700);
   });
 
   it('a stream header over maxHeaderBytes → policy-violation', () => {

@@ -96,6 +96,29 @@ describe('RFC 6120 §4.8 namespaces: top-level elements', () => {
   });
 });
 
+describe('Namespaces in XML: declarations', () => {
+  it('a namespace name wrapped in whitespace means the name inside (as the former parser read it)', () => {
+    expect(parse(`<stream:stream xmlns=' jabber:client' xmlns:stream='\r\n${NS.STREAMS}\t'>`)).toEqual([
+      { type: 'HEADER', header: { contentNamespace: NS.CLIENT } },
+    ]);
+  });
+
+  it.each([
+    [`<message xmlns:p=''/>`, 'an undeclared prefix (XML 1.0 has no undeclaring)'],
+    [`<message xmlns:xml='urn:other'/>`, "'xml' bound to another namespace"],
+    [`<message xmlns:xmlns='urn:other'/>`, "'xmlns' declared"],
+    [`<message xmlns:p='http://www.w3.org/2000/xmlns/'/>`, 'the xmlns namespace bound to a prefix'],
+    [`<xmlns:message/>`, "an element with the prefix 'xmlns'"],
+    [`<message xmlns:a='urn:x' xmlns:b='urn:x' a:t='1' b:t='2'/>`, 'two attributes with one expanded name'],
+    [`<message a:b:c='1'/>`, 'an attribute name that is not a QName'],
+    [`<message xmlns:-='urn:x'/>`, 'a declared prefix that is not an NCName'],
+    [`<message to='&a:b;'/>`, 'an entity name with a colon (section 6)'],
+    [`<message><?a:b x?></message>`, 'a processing instruction target with a colon (section 6)'],
+  ])('%s → not-well-formed (%s)', (stanza) => {
+    expect(parseInStream(stanza)).toEqual([expect.objectContaining({ type: 'PARSE_ERROR', condition: 'not-well-formed' })]);
+  });
+});
+
 describe('RFC 6120 §4.6.1 / §11.7: whitespace between top-level elements', () => {
   it('is one KEEPALIVE per write, not stored anywhere', () => {
     const p = new StreamParser();
@@ -162,6 +185,12 @@ describe('RFC 6120 §4.9.3 / §11: rejected input, one PARSE_ERROR, then silence
     ['§11.7 character data right after the header', inStream(`x`), 'bad-format'],
     ['§11.7 an entity reference at the top level', inStream(`&amp;`), 'bad-format'],
     ['§11.7 a CDATA section at the top level', inStream(`<presence/><![CDATA[x]]>`), 'bad-format'],
+    // Not whitespace, even when it holds nothing else (the former saxes-based parser let it through).
+    ['§11.7 an empty CDATA section at the top level', inStream(`<presence/><![CDATA[]]>`), 'bad-format'],
+    ['§11.7 a whitespace-only CDATA section at the top level', inStream(`<![CDATA[ \n]]><presence/>`), 'bad-format'],
+    ['§11.1 an unterminated comment is refused at "<!--"', inStream(`<message><!-- no end`), 'restricted-xml'],
+    ['§11.1 a processing instruction is refused at its target', inStream(`<message><?php no end`), 'restricted-xml'],
+    ['§11.3 a malformed processing instruction', inStream(`<message><?php<x/>`), 'not-well-formed'],
     ['§4.3.3 a new stream header inside the open stream', inStream(`<stream:stream ${STREAM_ATTRS}>`), 'bad-format'],
   ];
 

@@ -33,6 +33,25 @@ describe('RFC 6120 §4.3.3: stream restart with pipelined input', () => {
     expect(p.write(`mple.com' version='1.0'>`)).toEqual([NEW_HEADER_EVENT]);
   });
 
+  it('§4.9.3.22: an invalid byte pipelined behind the event still ends the new stream after reset(event)', () => {
+    const p = new StreamParser();
+    p.write(HEADER);
+    const bytes = new Uint8Array([...utf8(`${SUCCESS}<?xml `), 0xff, ...utf8(`version='1.0'?>${NEW_HEADER}`)]);
+    const events = p.write(bytes);
+    expect(events[0]?.type).toBe('ELEMENT');
+    // The new stream re-parses what preceded the invalid byte, then meets it again.
+    expect(p.reset(events[0])).toEqual([expect.objectContaining({ type: 'PARSE_ERROR', condition: 'unsupported-encoding' })]);
+    expect(p.write(`<presence/>`)).toEqual([]);
+  });
+
+  it('reset() after STARTTLS forgets an invalid byte: what follows belongs to TLS (§5.4.3.3)', () => {
+    const p = new StreamParser();
+    p.write(HEADER);
+    p.write(new Uint8Array([...utf8(`<proceed xmlns='${NS.TLS}'/>`), 0xff]));
+    expect(p.reset()).toEqual([]);
+    expect(p.write(NEW_HEADER)).toEqual([NEW_HEADER_EVENT]);
+  });
+
   it('reset(event) with nothing after the event expects a new header', () => {
     const p = new StreamParser();
     p.write(HEADER);
