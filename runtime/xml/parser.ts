@@ -107,7 +107,7 @@ const byteLength = (text: string, from: number, to: number): number =>
 
 export class StreamParser {
   private readonly limits: ResolvedParserOptions;
-  /** The smaller unit limit: a write that cannot reach it needs no byte counting on the way. */
+  /** The smaller unit limit: before the stream is open, a write that cannot reach it needs no byte counting. */
   private readonly minLimit: number;
   private input = new Utf8Input();
   /** A high surrogate that ended the last string write, waiting for its pair. */
@@ -281,9 +281,12 @@ export class StreamParser {
   }
 
   /**
-   * Scan one write's text, unit by unit where a size limit could be crossed in it:
-   * a unit gets exactly the characters that fit its limit, and if it has not ended by
-   * then it is refused (§4.9.3.14, §13.12) after what fitted was checked like any input.
+   * Scan one write's text. Where a size limit could be crossed in it, the current unit is
+   * scanned in windows that surely fit (a third of the room left, in characters: no
+   * character takes more than three bytes per UTF-16 unit), its bytes counted after each:
+   * so it gets exactly the characters that fit its limit, and if it has not ended by then
+   * it is refused (§4.9.3.14, §13.12) after what fitted was checked like any input. Each
+   * character is scanned and counted once, however the input is chunked.
    */
   private run(text: string): void {
     const n = text.length;
@@ -301,7 +304,9 @@ export class StreamParser {
           break;
         }
       }
-      if (this.unitBytes + 3 * (end - i) <= this.minLimit) {
+      // Once the stream is open every unit is a stanza; before, the next one may be either.
+      const surelyFits = this.mode === 'open' ? this.limits.maxStanzaBytes : this.minLimit;
+      if (this.unitBytes + 3 * (end - i) <= surelyFits) {
         this.watch = false;
         i = this.scan(text, i, end);
         continue;
@@ -312,10 +317,23 @@ export class StreamParser {
         continue;
       }
       const limit = this.mode === 'open' ? this.limits.maxStanzaBytes : this.limits.maxHeaderBytes;
-      const cut = i + charsFitting(text, i, end, limit - this.unitBytes);
-      i = this.scan(text, i, cut);
-      if (this.live() && this.inUnit && i === cut && cut < end) {
+      const room = limit - this.unitBytes;
+      let window: number;
+      if (room >= 6) {
+        window = Math.min(end, i + Math.floor(room / 3));
+        const last = text.charCodeAt(window - 1);
+        if (window < end && last >= 0xd800 && last <= 0xdbff) window--; // a surrogate pair stays whole (the window keeps 1 char or more)
+      } else {
+        window = i + charsFitting(text, i, end, room); // the last few bytes, counted exactly
+      }
+      if (window === i) {
         this.fail('policy-violation', this.mode === 'open' ? `top-level element larger than ${limit} bytes` : `stream header larger than ${limit} bytes`);
+        break;
+      }
+      i = this.scan(text, i, window);
+      if (this.inUnit && this.live()) {
+        this.unitBytes += byteLength(text, this.unitSeg, i);
+        this.unitSeg = i;
       }
     }
     this.watch = false;
