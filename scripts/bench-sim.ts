@@ -6,11 +6,15 @@
  * invariants are checked after each run. Credentials: the account's SCRAM keys are
  * derived once per process (4096 iterations, the RFC 7677 floor, not lowered) and the
  * client's SaltedPassword is cached (RFC 5802 §5.1), so PBKDF2 runs once per account and
- * mechanism, not once per session. Prints a ratio to the 2,000 sessions/s target.
+ * mechanism, not once per session. Prints a ratio to the 2,000 sessions/s target, then
+ * where a session's CPU time goes (./bench-sim-breakdown.ts): the server machine and the
+ * two XML parsers replayed alone, the rest by difference, and the rate the server machine
+ * alone would allow.
  */
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_TIMEOUTS } from '../machines/policy.js';
 import { runScenario } from '../sim/run.js';
+import { breakdown } from './bench-sim-breakdown.js';
 import type { Scenario, StanzaKind } from '../sim/scenario.js';
 
 const TARGET = 2_000;
@@ -93,5 +97,9 @@ const { sessions, rate, wallRate, violations } = measure(Number(process.env['BEN
 console.log(`simulated full sessions (TLS event + SCRAM-SHA-256 + bind + 10 stanzas + close): ${sessions} in the measured window`);
 console.log(`rate: ${Math.round(rate)} sessions per CPU-second on one core (target ${TARGET}/s, ratio ${(rate / TARGET).toFixed(2)}); wall clock ${Math.round(wallRate)}/s`);
 console.log(`invariant violations or incomplete sessions: ${violations}`);
+const parts = breakdown(scenario(0));
+const perSession = 1e6 / rate;
+console.log(`one session, ${perSession.toFixed(0)} µs of CPU; replayed alone: server machine (XState, RFC rules, SCRAM server side) ${parts.machine.toFixed(0)} µs, both XML parsers ${parts.parsers.toFixed(0)} µs; the rest (client peer, serialization, links, clock, host, invariants) ${(perSession - parts.machine - parts.parsers).toFixed(0)} µs`);
+console.log(`the server machine alone allows at most ${Math.round(1e6 / parts.machine)} sessions per CPU-second (ratio to the target ${(1e6 / parts.machine / TARGET).toFixed(2)})`);
 console.log(`heap: ${tuned ? `${YOUNG_GEN_FLAG} (set BENCH_GC_TUNING=0 for V8's default)` : "V8's default young generation"}`);
 process.exitCode = violations === 0 ? 0 : 1;
