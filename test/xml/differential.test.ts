@@ -186,7 +186,13 @@ function detectedEarlier(subject: readonly Observed[], oracle: readonly Observed
   if ((instead === undefined || (instead.type === 'PARSE_ERROR' && instead.condition === 'policy-violation')) && oracleCondition(makeCase('', c.bytes, roomy)) === last.condition) {
     return true;
   }
-  // 4. Between top-level elements a CDATA section is not whitespace, even an empty one (§11.7).
+  // 4. Between top-level elements a CDATA section is not whitespace, even an empty one (§11.7),
+  // refused at '<![CDATA[' (the oracle waited for ']]>'): when the bytes the subject needed
+  // end there, the oracle must agree once the section is closed (not empty: saxes let that through).
+  if (last.condition === 'bad-format') {
+    const seen = c.bytes.subarray(0, bytesToFirstError(c));
+    if (new TextDecoder().decode(seen).endsWith('<![CDATA[') && oracleCondition(makeCase('', new Uint8Array([...seen, ...utf8('x]]>')]), roomy)) === 'bad-format') return true;
+  }
   if (last.condition === 'bad-format' && isUtf8(c.bytes)) {
     const text = new TextDecoder().decode(c.bytes);
     if (BLANK_CDATA.test(text)) {
