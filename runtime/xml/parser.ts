@@ -26,6 +26,7 @@ import { NS } from '../../machines/ns.js';
 import type { ElementEvent, HeaderEvent, KeepaliveEvent, ParseErrorEvent, StreamCloseEvent } from '../../machines/protocol.js';
 import type { XmlElement, XmlNode } from '../../machines/xml.js';
 import { hasQNameShape, isChar, isNameChar, isNameStart, isSpace, NOT_A_CHAR, predefinedEntity } from './chars.js';
+import { XmlDeclarationReader } from './declaration.js';
 import { Utf8Input } from './decoder.js';
 import { readStreamHeader } from './header.js';
 import { resolveTag, ROOT_SCOPE, type Scope } from './names.js';
@@ -61,17 +62,6 @@ const TEXT_STOP = /[<&\]\r]/g;
 const VALUE_STOP_APOS = /['<&\t\n\r]/g;
 const VALUE_STOP_QUOT = /["<&\t\n\r]/g;
 const CDATA_STOP = /[\]\r]/g;
-// XML declaration (XML 1.0 section 2.8): where its reading is, and what may come next.
-const D_NAME_START = 0;
-const D_NAME = 1;
-const D_EQ = 2;
-const D_VALUE_START = 3;
-const D_VALUE = 4;
-const D_SEPARATOR = 5;
-const D_ENDING = 6;
-/** The names that may follow the last one read ('' before any). */
-const DECL_NEXT: Readonly<Record<string, readonly string[]>> = { '': ['version'], version: ['encoding', 'standalone'], encoding: ['standalone'], standalone: [] };
-const DECL_VALUE = { version: /^1\.[0-9]+$/, encoding: /^[A-Za-z][A-Za-z0-9._-]*$/, standalone: /^(?:yes|no)$/ } as const;
 const CHAR_REF = /^#(?:x([0-9A-Fa-f]+)|([0-9]+))$/;
 
 interface OpenElement {
@@ -139,11 +129,7 @@ export class StreamParser {
   /** The next '<' is the first thing in the stream, where an XML declaration may stand (§11.5). */
   private declAllowed = false;
   private piAtStart = false;
-  private declState = D_NAME_START;
-  /** The last name of the XML declaration whose value was read ('' before any). */
-  private declLast = '';
-  private declEncoding: string | undefined;
-  private declStandalone: string | undefined;
+  private declaration: XmlDeclarationReader | undefined;
 
   // Units (the prologue, each top-level element) and their size limits.
   private inUnit = false;
@@ -244,7 +230,6 @@ export class StreamParser {
     const rest = this.tail.slice(end - this.tailStart);
     this.newStream(end);
     this.tail = rest;
-    this.offset = end;
     this.run(rest);
     // The invalid bytes still follow the re-parsed text: the new stream ends there too (§4.9.3.22).
     if (this.encodingError !== undefined && this.encodingError.at >= end && this.live()) this.fail('unsupported-encoding', this.encodingError.text);
@@ -268,6 +253,7 @@ export class StreamParser {
     this.brackets = 0;
     this.skipLf = false;
     this.declAllowed = false;
+    this.declaration = undefined;
     this.inUnit = false;
     this.unitBytes = 0;
     this.offset = at;
@@ -704,11 +690,7 @@ export class StreamParser {
     const c = text.charCodeAt(j);
     if (target === '') return this.fail('not-well-formed', "'<?' not followed by a target name");
     if (target === 'xml' && this.piAtStart && (isSpace(c) || c === 0x3f /* ? */)) {
-      this.markup = '';
-      this.declState = c === 0x3f ? D_ENDING : D_NAME_START;
-      this.declLast = '';
-      this.declEncoding = undefined;
-      this.declStandalone = undefined;
+      this.declaration = new XmlDeclarationReader(c === 0x3f);
       this.state = XML_DECL;
       return j + 1;
     }
@@ -720,88 +702,13 @@ export class StreamParser {
     return this.fail('restricted-xml', 'processing instructions are prohibited (RFC 6120 §11.1)');
   }
 
-  /**
-   * XML 1.0 section 2.8 XMLDecl, read as it arrives: `version`, then optionally `encoding`
-   * and `standalone`, each `name = 'value'`, separated by whitespace, up to '?>'. Each name
-   * and value is judged when it ends; encoding and standalone when the declaration does.
-   */
   private xmlDecl(text: string, i: number, end: number): number {
-    while (i < end) {
-      const c = text.charCodeAt(i);
-      if ((c < 0x20 && !isSpace(c)) || c === 0xfffe || c === 0xffff) return this.fail('not-well-formed', 'a character that XML does not allow in the XML declaration');
-      switch (this.declState) {
-        case D_NAME_START:
-          if (c === 0x3f /* ? */) this.declState = D_ENDING;
-          else if (!isSpace(c)) {
-            this.markup = '';
-            this.declState = D_NAME;
-            continue;
-          }
-          break;
-        case D_NAME:
-          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
-          if (!isSpace(c) && c !== 0x3d /* = */) {
-            this.markup += text[i];
-            break;
-          }
-          if (!DECL_NEXT[this.declLast]!.includes(this.markup)) return this.fail('not-well-formed', `'${this.markup}' where the XML declaration expects ${DECL_NEXT[this.declLast]!.join(' or ') || 'its end'}`);
-          this.declState = c === 0x3d ? D_VALUE_START : D_EQ;
-          break;
-        case D_EQ:
-        case D_VALUE_START:
-          if (isSpace(c)) break;
-          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
-          if (this.declState === D_EQ) {
-            if (c !== 0x3d) return this.fail('not-well-formed', `no value for '${this.markup}' in the XML declaration`);
-            this.declState = D_VALUE_START;
-          } else {
-            if (c !== 0x27 && c !== 0x22) return this.fail('not-well-formed', 'an unquoted value in the XML declaration');
-            this.quote = c;
-            this.value = '';
-            this.declState = D_VALUE;
-          }
-          break;
-        case D_VALUE:
-          if (c === 0x3f) return this.fail('not-well-formed', 'an incomplete XML declaration');
-          if (c !== this.quote) {
-            this.value += text[i];
-            break;
-          }
-          if (!DECL_VALUE[this.markup as keyof typeof DECL_VALUE].test(this.value)) {
-            return this.fail('not-well-formed', `'${this.value}' is not a valid ${this.markup} in the XML declaration`);
-          }
-          this.declLast = this.markup;
-          if (this.markup === 'encoding') this.declEncoding = this.value;
-          if (this.markup === 'standalone') this.declStandalone = this.value;
-          this.declState = D_SEPARATOR;
-          break;
-        case D_SEPARATOR:
-          if (c === 0x3f) this.declState = D_ENDING;
-          else if (isSpace(c)) this.declState = D_NAME_START;
-          else return this.fail('not-well-formed', 'no space between the values of the XML declaration');
-          break;
-        case D_ENDING:
-          if (c !== 0x3e /* > */) return this.fail('not-well-formed', "'?' inside the XML declaration");
-          return this.xmlDeclEnd(i + 1);
-      }
-      i++;
-    }
-    return i;
-  }
-
-  private xmlDeclEnd(next: number): number {
-    if (this.declLast === '') return this.fail('not-well-formed', 'an XML declaration without a version');
-    // §11.6 / §4.9.3.22: only UTF-8.
-    const encoding = this.declEncoding;
-    if (encoding !== undefined && encoding.toUpperCase() !== 'UTF-8') {
-      return this.fail('unsupported-encoding', `encoding '${encoding}' is not supported, only UTF-8 (RFC 6120 §11.6)`);
-    }
-    // §11.5: standalone='no' → restricted-xml (we choose closing over ignoring); 'yes' means nothing and is ignored.
-    if (this.declStandalone === 'no') return this.fail('restricted-xml', "standalone='no' in the XML declaration (RFC 6120 §11.5)");
-    // §11.8: XMPP is an application profile of XML 1.0, whatever version the declaration names.
-    this.markup = '';
+    const step = this.declaration!.read(text, i, end);
+    if (step.kind === 'more') return end;
+    if (step.kind === 'error') return this.fail(step.condition, step.text);
+    this.declaration = undefined;
     this.state = TOP;
-    return next;
+    return step.next;
   }
 
   // ---------------------------------------------------------------------------
