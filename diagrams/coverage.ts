@@ -7,8 +7,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ts from 'typescript';
-import type { Role } from './machines.js';
+import type { Role } from '../machines/introspect/catalog.js';
 import { rfc6120Sections } from './sections.js';
+import { readTestIndex, type TestIndex } from './test-index.js';
 
 export interface TestRef {
   /** Path relative to the project root, '/'-separated. */
@@ -49,10 +50,25 @@ export function listFiles(root: string, dir: string, suffix: string): string[] {
   return out;
 }
 
-export function scanTests(root: string): TestRef[] {
+/**
+ * Every test's full title: literal titles from the source as it is now, and the titles that
+ * templates expand to (generated tests) from the test index (./test-index.ts).
+ */
+export function scanTests(root: string, index: TestIndex = readTestIndex(root)): TestRef[] {
   const files = listFiles(root, 'test', '.test.ts').filter((f) => !IGNORED_TEST_DIRS.some((d) => f.startsWith(`${d}/`)));
-  return files.flatMap((file) => testTitles(file, readFileSync(join(root, file), 'utf8')));
+  return files.flatMap((file) => withGeneratedTitles(file, testTitles(file, readFileSync(join(root, file), 'utf8')), index.get(file) ?? []));
 }
+
+/** A template title ('${…}' in place of each expression) stands for the indexed titles of its file that no literal title accounts for. */
+export function withGeneratedTitles(file: string, scanned: readonly TestRef[], indexed: readonly string[]): TestRef[] {
+  const literal = scanned.filter((t) => !t.title.includes(TEMPLATE_HOLE));
+  if (literal.length === scanned.length || indexed.length === 0) return [...scanned];
+  const known = new Set(literal.map((t) => t.title));
+  const generated = indexed.map((name) => name.split(' > ').join(' › ')).filter((title) => !known.has(title));
+  return [...literal, ...generated.map((title) => ({ file, title, sections: unique(rfc6120Sections(title)) }))];
+}
+
+const TEMPLATE_HOLE = '${…}';
 
 const SUITE = new Set(['describe', 'suite']);
 const TEST = new Set(['it', 'test']);

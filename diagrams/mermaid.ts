@@ -14,7 +14,7 @@
  * to and is entered from drawn as dashed stubs).
  */
 import type { AnyStateMachine } from 'xstate';
-import { describeMachine, type MachineModel, type StateInfo, type TransitionInfo } from './model.js';
+import { describeMachine, type MachineModel, type StateInfo, type TransitionInfo } from '../machines/introspect/model.js';
 
 export interface MermaidOptions {
   /** Draw only this state's subtree (a dotted path); default: the whole machine. */

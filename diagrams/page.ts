@@ -6,9 +6,9 @@
  * add a filter box; without script the page is complete.
  */
 import { edgeLabel, shortRfc } from './mermaid.js';
-import type { MachineModel, StateInfo, TransitionInfo } from './model.js';
+import type { MachineModel, StateInfo, TransitionInfo } from '../machines/introspect/model.js';
 import { anchor, type ConformanceData, type CoveredRow, type Status } from './report.js';
-import type { Role } from './machines.js';
+import type { Role } from '../machines/introspect/catalog.js';
 
 export interface PageDiagram {
   readonly title: string;

@@ -16,9 +16,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { conditionRows, parseFeatureTable, type ConformanceRow, type RowKind } from './conformance.js';
 import { scanRuntime, scanTests, type RuntimeRef, type TestRef } from './coverage.js';
-import { DESCRIBE_OPTIONS, type LoadedMachine, type Role } from './machines.js';
+import { DESCRIBE_OPTIONS, type LoadedMachine, type Role } from '../machines/introspect/catalog.js';
 import { edgeLabel } from './mermaid.js';
-import { describeMachine, type MachineModel, type TransitionInfo } from './model.js';
+import { describeMachine, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
 import { compareSections, rfc6120Sections, within } from './sections.js';
 
 export type Status = 'implemented+tested' | 'implemented' | 'runtime' | 'missing' | 'n/a';

@@ -15,7 +15,7 @@ import { nextStanza, removeDir, startServer, USERS, type Running } from './fixtu
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
-const MAIN = resolve(ROOT, 'runtime/cli/main.ts');
+const MAIN = resolve(ROOT, 'cli/main.ts');
 
 let running: Running;
 let bob: XmppClient;

@@ -6,7 +6,7 @@
  * - a closing tag from the client is answered with the server's own (§4.4).
  * Each list holds what the server wrote in the step that shows the behaviour.
  */
-import type { MbtReport } from '../../runtime/mbt/report.js';
+import type { MbtReport } from '../../mbt/report.js';
 
 export interface Pinned {
   readonly wrongPassword: string[];

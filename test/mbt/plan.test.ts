@@ -5,17 +5,17 @@
  * the traversal's state key ignores unbounded data, and the oracle says what the server writes.
  */
 import { describe, expect, it } from 'vitest';
-import { describeMachine } from '../../diagrams/model.js';
+import { describeMachine } from '../../machines/introspect/model.js';
 import { NS } from '../../machines/ns.js';
 import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
 import { receivingEntityMachine } from '../../machines/receiving/index.js';
 import { child, childElements } from '../../machines/xml.js';
 import type { Command } from '../../machines/protocol.js';
-import { describeAction, type ClientAction } from '../../runtime/mbt/actions.js';
-import { canonical, compareObservations, expectedObservations, normalize } from '../../runtime/mbt/compare.js';
-import { Model, seededRandom, serializeModelState } from '../../runtime/mbt/model.js';
-import { classifyTransition, planPaths, scenarios, transitionName } from '../../runtime/mbt/paths.js';
-import { SELF_PROFILES } from '../../runtime/mbt/self.js';
+import { describeAction, type ClientAction } from '../../mbt/actions.js';
+import { canonical, compareObservations, expectedObservations, normalize } from '../../mbt/compare.js';
+import { Model, seededRandom, serializeModelState } from '../../mbt/model.js';
+import { classifyTransition, planPaths, scenarios, transitionName } from '../../mbt/paths.js';
+import { SELF_PROFILES } from '../../mbt/self.js';
 
 const account = { domain: 'localhost', user: 'mbt', password: 'mbt-secret-1' };
 const newModel = (policy = SELF_PROFILES[0]!.policy, seed = 1) => new Model({ account, policy, random: seededRandom(seed) });

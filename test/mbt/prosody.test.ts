@@ -11,8 +11,8 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../diagrams/generate.js';
-import { deviations, renderText, runMbt, type MbtReport } from '../../runtime/mbt/index.js';
+import { PROJECT_ROOT } from '../../cli/generate-docs.js';
+import { deviations, renderText, runMbt, type MbtReport } from '../../mbt/index.js';
 import { pinnedBehaviours } from './pinned.js';
 
 const PEERS = process.env.XMPPKIT_PEERS_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'peers');

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rfc6120Sections } from '../../diagrams/sections.js';
-import { run as runCli } from '../../runtime/cli/commands/mbt.js';
-import type { MbtReport } from '../../runtime/mbt/report.js';
-import { Model, planPaths, runProfile, seededRandom, SELF_PROFILES, startSelf } from '../../runtime/mbt/index.js';
+import { run as runCli } from '../../cli/commands/mbt.js';
+import type { MbtReport } from '../../mbt/report.js';
+import { Model, planPaths, runProfile, seededRandom, SELF_PROFILES, startSelf } from '../../mbt/index.js';
 import { pinnedBehaviours } from './pinned.js';
 
 let dir: string;

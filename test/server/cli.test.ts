@@ -1,5 +1,5 @@
 /**
- * The account CLI and `serve`, run as real processes (`npx tsx runtime/cli/main.ts ...`)
+ * The account CLI and `serve`, run as real processes (`npx tsx cli/main.ts ...`)
  * on a temporary data directory.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,19 +26,19 @@ afterAll(() => {
 });
 
 /**
- * `tsx runtime/cli/main.ts ARGS` as one node process (node --import tsx): what `npx tsx` runs,
+ * `tsx cli/main.ts ARGS` as one node process (node --import tsx): what `npx tsx` runs,
  * without npm's wrapper process, so signals reach the server and no grandchild is left over.
  */
-const TSX = [process.execPath, '--import', 'tsx', 'runtime/cli/main.ts'] as const;
+const TSX = [process.execPath, '--import', 'tsx', 'cli/main.ts'] as const;
 function xmppkit(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(TSX[0], [...TSX.slice(1), ...args], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('xmppkit adduser / passwd / deluser', () => {
-  it('the documented command line works: npx tsx runtime/cli/main.ts adduser', () => {
+  it('the documented command line works: npx tsx cli/main.ts adduser', () => {
     const data = tempDir();
-    const r = spawnSync('npx', ['tsx', 'runtime/cli/main.ts', 'adduser', 'juliet@localhost', 'pw', '--data', data], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync('npx', ['tsx', 'cli/main.ts', 'adduser', 'juliet@localhost', 'pw', '--data', data], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('added juliet@localhost');
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { run } from '../../runtime/cli/commands/sim.js';
+import { run } from '../../cli/commands/sim.js';
 import { safeRun, simulate } from '../../sim/runner.js';
 import type { TraceFile } from '../../sim/trace.js';
 import { noCloseTagAfterStreamError } from './broken-machines.js';

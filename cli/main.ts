@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
-// Run when executed directly (tsx runtime/cli/main.ts ... or bin/xmppkit.js).
+// Run when executed directly (tsx cli/main.ts ... or bin/xmppkit.js).
 const invoked = process.argv[1] ?? '';
 if (invoked.endsWith('main.ts') || invoked.endsWith('xmppkit.js') || invoked.endsWith('xmppkit')) {
   main(process.argv.slice(2)).then(

@@ -7,14 +7,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from './machines.js';
-import { toMermaid, type MermaidOptions } from './mermaid.js';
-import { describeMachine, type MachineModel } from './model.js';
-import { renderPage, type PageMachine } from './page.js';
-import { renderSvgs, sourceStamp, type RenderJob } from './render.js';
-import { collectConformance, renderReport, type ConformanceData } from './report.js';
-import { renderPlanDoc } from '../runtime/mbt/plan-doc.js';
-import { SELF_PROFILES } from '../runtime/mbt/self.js';
+import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from '../machines/introspect/catalog.js';
+import { toMermaid, type MermaidOptions } from '../diagrams/mermaid.js';
+import { describeMachine, type MachineModel } from '../machines/introspect/model.js';
+import { renderPage, type PageMachine } from '../diagrams/page.js';
+import { renderSvgs, sourceStamp, type RenderJob } from '../diagrams/render.js';
+import { collectConformance, renderReport, type ConformanceData } from '../diagrams/report.js';
+import { collectTestIndex, renderTestIndex, TEST_INDEX_FILE } from '../diagrams/test-index.js';
+import { renderPlanDoc } from '../mbt/plan-doc.js';
+import { SELF_PROFILES } from '../mbt/self.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DOCS_DIR = join(PROJECT_ROOT, 'docs');
@@ -23,7 +24,7 @@ export const REPORT_FILE = join(DOCS_DIR, 'CONFORMANCE-REPORT.md');
 export const PAGE_FILE = join(DOCS_DIR, 'index.html');
 export const MBT_PLAN_FILE = join(DOCS_DIR, 'MBT-PLAN.md');
 
-/** docs/MBT-PLAN.md: the model-based test plan under the self profiles (runtime/mbt). */
+/** docs/MBT-PLAN.md: the model-based test plan under the self profiles (mbt). */
 export function mbtPlanText(): string {
   return renderPlanDoc(SELF_PROFILES);
 }
@@ -86,6 +87,8 @@ export interface GenerateOptions {
   readonly svg?: boolean;
   /** Render every SVG even when its .mmd did not change. */
   readonly force?: boolean;
+  /** Re-collect docs/test-titles.json with `vitest list` (about a minute); default true. */
+  readonly testIndex?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -164,9 +167,18 @@ export function pageText(machines: readonly LoadedMachine[], diagramsDir = DIAGR
 }
 
 /** Everything: diagrams, SVGs, page and report. */
+/** docs/test-titles.json: every test's expanded title, as the test runner collects them (diagrams/test-index.ts). */
+export async function generateTestIndex(opts: GenerateOptions = {}): Promise<string> {
+  const file = join(PROJECT_ROOT, TEST_INDEX_FILE);
+  await writeFile(file, renderTestIndex(collectTestIndex(PROJECT_ROOT)));
+  opts.log?.(`wrote ${TEST_INDEX_FILE}`);
+  return file;
+}
+
 export async function generateDocs(opts: GenerateOptions = {}): Promise<string[]> {
   const machines = opts.machines ?? (await loadMachines());
   const files = await generateDiagrams({ ...opts, machines });
+  if (opts.testIndex !== false) files.push(await generateTestIndex(opts));
   files.push(await generateReport({ ...opts, machines }));
   await writeFile(MBT_PLAN_FILE, mbtPlanText());
   opts.log?.(`wrote ${rel(MBT_PLAN_FILE)}`);

@@ -5,12 +5,12 @@
  * deviation and not a configuration difference. Choices features do not reveal (retry limits,
  * keepalive, timers) stay at the project's defaults, and the report says so.
  */
-import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
-import { NS } from '../../machines/ns.js';
-import type { MechanismName } from '../../machines/protocol.js';
-import { IMPLEMENTED_MECHANISMS } from '../../machines/sasl/api.js';
-import { child, childElements, text, type XmlElement } from '../../machines/xml.js';
-import { serializeElement, serializeHeader } from '../xml/index.js';
+import { DEFAULT_SERVER_POLICY } from '../machines/policy.js';
+import { NS } from '../machines/ns.js';
+import type { MechanismName } from '../machines/protocol.js';
+import { IMPLEMENTED_MECHANISMS } from '../machines/sasl/api.js';
+import { child, childElements, text, type XmlElement } from '../machines/xml.js';
+import { serializeElement, serializeHeader } from '../runtime/xml/index.js';
 import { header, type Account } from './actions.js';
 import { WireClient } from './client.js';
 import type { ModelPolicy } from './model.js';

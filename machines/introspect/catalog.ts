@@ -4,7 +4,7 @@
  * --help`) load nothing until asked.
  */
 import type { AnyStateMachine } from 'xstate';
-import { DEFAULT_TIMEOUTS } from '../machines/policy.js';
+import { DEFAULT_TIMEOUTS } from '../policy.js';
 import type { DescribeOptions } from './model.js';
 
 /** How documented machines are described: named delays show their default from machines/policy.ts. */
@@ -32,21 +32,20 @@ export const MACHINES: readonly MachineEntry[] = [
     name: 'receiving-entity',
     title: 'Receiving entity (server), RFC 6120',
     role: 'server',
-    module: '../machines/receiving/index.js',
+    module: '../receiving/index.js',
     exportName: 'receivingEntityMachine',
   },
   {
     name: 'initiating-entity',
     title: 'Initiating entity (client), RFC 6120',
     role: 'client',
-    module: '../machines/initiating/index.js',
+    module: '../initiating/index.js',
     exportName: 'initiatingEntityMachine',
   },
 ];
 
 export async function loadMachine(entry: MachineEntry): Promise<LoadedMachine> {
-  // A specifier in a variable: the modules are written in parallel with this one and the
-  // type checker must not depend on them being there.
+  // A specifier in a variable: each machine module loads only when it is documented.
   const specifier: string = entry.module;
   const mod = (await import(specifier)) as Record<string, unknown>;
   const machine = mod[entry.exportName];

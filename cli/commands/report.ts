@@ -17,7 +17,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`usage: xmppkit ${help}\n`);
     return 0;
   }
-  const { generateReport, REPORT_FILE } = await import('../../../diagrams/generate.js');
+  const { generateReport, REPORT_FILE } = await import('../generate-docs.js');
   await generateReport({
     file: values.out !== undefined ? resolve(values.out) : REPORT_FILE,
     log: (line) => process.stdout.write(`${line}\n`),

@@ -6,11 +6,11 @@
  * local error and is not sent). `/quit` (or end of input) closes the stream gracefully (§4.4).
  */
 import { createInterface } from 'node:readline';
-import { NS } from '../../../machines/ns.js';
-import { applicationMayWrite } from '../../../machines/initiating/index.js';
-import { CLIENT_ARG_USAGE, clientOptionsFrom, parseClientArgs, UsageError } from '../../client/cli-options.js';
-import { createClient, describeOutcome, formatTransition, parseStanzaLine } from '../../client/index.js';
-import { serializeElement } from '../../xml/index.js';
+import { NS } from '../../machines/ns.js';
+import { applicationMayWrite } from '../../machines/initiating/index.js';
+import { CLIENT_ARG_USAGE, clientOptionsFrom, parseClientArgs, UsageError } from '../../runtime/client/cli-options.js';
+import { createClient, describeOutcome, formatTransition, parseStanzaLine } from '../../runtime/client/index.js';
+import { serializeElement } from '../../runtime/xml/index.js';
 
 export const help = 'connect --jid J --password P [--host H] [--port N] [--insecure | --ca FILE] [--wire]   interactive session printing every transition with its RFC section';
 

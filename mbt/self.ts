@@ -8,8 +8,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
-import type { Timeouts } from '../../machines/protocol.js';
+import { DEFAULT_SERVER_POLICY } from '../machines/policy.js';
+import type { Timeouts } from '../machines/protocol.js';
 import type { ModelPolicy } from './model.js';
 import type { RunProfile, Target } from './run.js';
 
@@ -30,7 +30,7 @@ export interface SelfServer {
 }
 
 export async function startSelf(name: string, policy: ModelPolicy): Promise<SelfServer> {
-  const { createServer } = await import('../server/index.js');
+  const { createServer } = await import('../runtime/server/index.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'xmppkit-mbt-'));
   const { timeouts, ...rest } = policy;
   const server = createServer({

@@ -9,15 +9,15 @@
  * output matched.
  */
 import { randomBytes } from 'node:crypto';
-import type { Timeouts } from '../../machines/protocol.js';
-import { describeWithDefinitions } from '../../diagrams/model.js';
+import type { Timeouts } from '../machines/protocol.js';
+import { describeWithDefinitions } from '../machines/introspect/model.js';
 import { concretize, describeAction, observeServerElement, RESOURCE, TLS_GARBAGE, type Account, type ClientAction, type ClientState } from './actions.js';
 import { WireClient, type Observation } from './client.js';
 import { compareObservations, display, expectedObservations, ignorable, notesFor } from './compare.js';
 import { Model, seededRandom, type ModelPolicy, type ModelState } from './model.js';
 import { indexOfDefinitions, visitedStatePaths, planPaths, transitionName, type PathPlan, type TestPath } from './paths.js';
-import { serializeElement, serializeHeader } from '../xml/index.js';
-import { NS } from '../../machines/ns.js';
+import { serializeElement, serializeHeader } from '../runtime/xml/index.js';
+import { NS } from '../machines/ns.js';
 
 export interface Target {
   readonly host: string;

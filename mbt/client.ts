@@ -5,10 +5,10 @@
  */
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import type { StreamHeader } from '../../machines/protocol.js';
-import type { XmlElement } from '../../machines/xml.js';
-import { NS } from '../../machines/ns.js';
-import { StreamParser, type ParserEvent } from '../xml/index.js';
+import type { StreamHeader } from '../machines/protocol.js';
+import type { XmlElement } from '../machines/xml.js';
+import { NS } from '../machines/ns.js';
+import { StreamParser, type ParserEvent } from '../runtime/xml/index.js';
 
 export type Observation =
   | { readonly kind: 'header'; readonly header: StreamHeader }

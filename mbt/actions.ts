@@ -9,10 +9,10 @@
  * client answers the target's challenge, the model's client answers the model's. Both sides
  * keep a `ClientState` of their own.
  */
-import { NS } from '../../machines/ns.js';
-import type { MechanismName, StreamHeader } from '../../machines/protocol.js';
-import { clientChallenge, clientStart, decodeSaslData, encodeSaslData, type SaslState } from '../../machines/sasl/index.js';
-import { el, type XmlElement } from '../../machines/xml.js';
+import { NS } from '../machines/ns.js';
+import type { MechanismName, StreamHeader } from '../machines/protocol.js';
+import { clientChallenge, clientStart, decodeSaslData, encodeSaslData, type SaslState } from '../machines/sasl/index.js';
+import { el, type XmlElement } from '../machines/xml.js';
 
 /** The account the client logs in with and the server's domain. */
 export interface Account {

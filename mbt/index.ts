@@ -3,7 +3,7 @@
  * (RFC 6120 §4-§8): paths from xstate/graph, played over real sockets, checked step by step
  * against the model. `runMbt` is what `xmppkit mbt` and the tests call.
  */
-import type { Timeouts } from '../../machines/protocol.js';
+import type { Timeouts } from '../machines/protocol.js';
 import { discoverPolicy } from './discover.js';
 import { buildReport, type MbtReport } from './report.js';
 import { runProfile, type RunOptions, type Target } from './run.js';

@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`usage: xmppkit ${help}\n`);
     return 0;
   }
-  const { createServer, isLogLevel, LOG_LEVELS } = await import('../../server/index.js');
+  const { createServer, isLogLevel, LOG_LEVELS } = await import('../../runtime/server/index.js');
   const port = Number(values.port);
   const logLevel = values['log-level'];
   if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be 0..65535, not ${values.port}`);

@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`usage: xmppkit ${help}\n`);
     return 0;
   }
-  const { generateDiagrams, DIAGRAMS_DIR } = await import('../../../diagrams/generate.js');
+  const { generateDiagrams, DIAGRAMS_DIR } = await import('../generate-docs.js');
   await generateDiagrams({
     diagramsDir: values.out !== undefined ? resolve(values.out) : DIAGRAMS_DIR,
     svg: !values['no-svg'],

@@ -34,14 +34,14 @@ export async function run(argv: string[]): Promise<number> {
     },
     strict: true,
   });
-  const { SCENARIOS } = await import('../../../sim/arbitraries.js');
+  const { SCENARIOS } = await import('../../sim/arbitraries.js');
   if (values.help) {
     process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${SCENARIOS.join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --rate     print wall-clock sessions/s on stderr\n`);
     return 0;
   }
   if (values.replay !== undefined) return replay(resolve(values.replay));
 
-  const { simulate, formatSummary, DEFAULT_RUNS } = await import('../../../sim/runner.js');
+  const { simulate, formatSummary, DEFAULT_RUNS } = await import('../../sim/runner.js');
   const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs);
   const seed = Number(values.seed);
   const family = values.scenario as (typeof SCENARIOS)[number];
@@ -49,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(seed)) return usageError('--seed must be an integer');
   if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 
-  const { mermaidOf } = await import('../../../sim/trace.js');
+  const { mermaidOf } = await import('../../sim/trace.js');
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
   const summary = simulate({
@@ -80,9 +80,9 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function replay(file: string): Promise<number> {
-  const { safeRun } = await import('../../../sim/runner.js');
-  const { traceOf, mermaidOf } = await import('../../../sim/trace.js');
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as import('../../../sim/trace.js').TraceFile;
+  const { safeRun } = await import('../../sim/runner.js');
+  const { traceOf, mermaidOf } = await import('../../sim/trace.js');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as import('../../sim/trace.js').TraceFile;
   const result = safeRun(saved.scenario);
   if ('error' in result) {
     process.stdout.write(`replay of ${saved.scenario.name} (seed ${saved.scenario.seed}): crashed: ${result.error}\n`);

@@ -10,9 +10,9 @@
  * which commands (bytes) the receiving entity must write after each client action.
  */
 import { createActor, fromTransition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
-import type { Command, ReceivingEntityInput } from '../../machines/protocol.js';
-import { receivingEntityMachine, type ReceivingEntityEvent, type ReceivingEntityMachineInput } from '../../machines/receiving/index.js';
-import { deriveCredentials, type StoredCredentials } from '../../machines/sasl/index.js';
+import type { Command, ReceivingEntityInput } from '../machines/protocol.js';
+import { receivingEntityMachine, type ReceivingEntityEvent, type ReceivingEntityMachineInput } from '../machines/receiving/index.js';
+import { deriveCredentials, type StoredCredentials } from '../machines/sasl/index.js';
 import { concretize, observeServerElement, type Account, type ClientAction, type ClientState, type Concrete } from './actions.js';
 
 /** The server policy the model runs with (the target's, where the RFC leaves a choice). */

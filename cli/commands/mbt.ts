@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Timeouts } from '../../../machines/protocol.js';
+import type { Timeouts } from '../../machines/protocol.js';
 
 export const help =
   'mbt --target self|HOST:PORT [--domain D --user U --password P] [--insecure] [--timeouts n,i,p,c] [--json FILE]   model-based test of a server against the RFC 6120 model';

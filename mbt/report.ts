@@ -3,7 +3,7 @@
  * received XML), and coverage of the receiving entity's transitions and states, as JSON and
  * as text. Coverage is the union over the run's policy profiles.
  */
-import type { MachineModel } from '../../diagrams/model.js';
+import type { MachineModel } from '../machines/introspect/model.js';
 import type { PathPlan, TransitionClass } from './paths.js';
 import { transitionName } from './paths.js';
 import type { PathResult, ProfileResult } from './run.js';

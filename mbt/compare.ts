@@ -11,12 +11,12 @@
  * - 'from'/'to' on IQ results and errors, and an IQ error's echo of the request (§8.3.1);
  * - whitespace between elements (§4.6.1) unless the model expects a keepalive.
  */
-import { NS } from '../../machines/ns.js';
-import type { Command } from '../../machines/protocol.js';
-import { IMPLEMENTED_MECHANISMS } from '../../machines/sasl/api.js';
-import { decodeSaslData } from '../../machines/sasl/index.js';
-import { childElements, isElement, text, type XmlElement, type XmlNode } from '../../machines/xml.js';
-import { serializeElement } from '../xml/index.js';
+import { NS } from '../machines/ns.js';
+import type { Command } from '../machines/protocol.js';
+import { IMPLEMENTED_MECHANISMS } from '../machines/sasl/api.js';
+import { decodeSaslData } from '../machines/sasl/index.js';
+import { childElements, isElement, text, type XmlElement, type XmlNode } from '../machines/xml.js';
+import { serializeElement } from '../runtime/xml/index.js';
 import { RESOURCE } from './actions.js';
 import type { Observation } from './client.js';
 

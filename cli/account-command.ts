@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 
-type AccountAdmin = typeof import('../server/account-admin.js');
+type AccountAdmin = typeof import('../runtime/server/account-admin.js');
 
 /**
  * Runs `xmppkit <command>`: `act` performs the operation and writes its report to stdout;
@@ -40,7 +40,7 @@ export async function runAccountCommand(
     process.stderr.write(`usage: xmppkit ${help}\n`);
     return 2;
   }
-  const admin = await import('../server/account-admin.js');
+  const admin = await import('../runtime/server/account-admin.js');
   try {
     act(admin, values.data, positionals);
     return 0;

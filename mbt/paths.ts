@@ -10,7 +10,7 @@
  */
 import { getAdjacencyMap, getShortestPaths, type StatePath } from 'xstate/graph';
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
-import { describeWithDefinitions, type MachineModel, type TransitionInfo } from '../../diagrams/model.js';
+import { describeWithDefinitions, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
 import type { ClientAction } from './actions.js';
 import { Model, modelLogic, serializeModelState, type ModelState, type TransitionDef } from './model.js';
 

@@ -4,11 +4,11 @@
  * gracefully (§4.4). Exit 0 when the stream closed cleanly; else 1 with the condition by
  * name, e.g. `xmppkit: authentication failed: <not-authorized/> (RFC 6120 §6.5.10)`.
  */
-import { parseJid } from '../../../machines/jid.js';
-import { NS } from '../../../machines/ns.js';
-import { el } from '../../../machines/xml.js';
-import { CLIENT_ARG_USAGE, clientOptionsFrom, parseClientArgs, UsageError } from '../../client/cli-options.js';
-import { ClientError, createClient, describeOutcome } from '../../client/index.js';
+import { parseJid } from '../../machines/jid.js';
+import { NS } from '../../machines/ns.js';
+import { el } from '../../machines/xml.js';
+import { CLIENT_ARG_USAGE, clientOptionsFrom, parseClientArgs, UsageError } from '../../runtime/client/cli-options.js';
+import { ClientError, createClient, describeOutcome } from '../../runtime/client/index.js';
 
 export const help = 'send --jid J --password P [--host H] [--port N] [--insecure | --ca FILE] --to JID TEXT   send one message';
 
