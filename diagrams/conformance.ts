@@ -1,7 +1,6 @@
 /**
- * The rows the conformance report answers for: the feature table of the project's
- * checklist (shared/spec/CONFORMANCE.md, keyed by RFC 6120 §15 feature names) and the
- * three error-condition vocabularies of machines/conditions.ts.
+ * The rows the conformance report answers for: the features of RFC 6120 §15, read from
+ * spec/rfc6120.txt, and the three error-condition vocabularies of machines/conditions.ts.
  */
 import {
   SASL_FAILURE_CONDITIONS,
@@ -11,8 +10,9 @@ import {
   streamErrorSection,
   type StanzaErrorCondition,
 } from '../machines/conditions.js';
+import { readConformanceFeatures, type Rfc6120Feature, type Rfc6120Level } from './conformance-source.js';
 
-/** §15 requirement level for one role; 'n/a' when the feature does not apply to it. */
+/** §15 requirement level for one role (MUST, SHOULD, MAY); 'n/a' when the feature does not apply to it. */
 export type Requirement = string;
 
 export type RowKind = 'feature' | 'stream-error' | 'sasl-failure' | 'stanza-error';
@@ -28,20 +28,20 @@ export interface ConformanceRow {
   readonly server: Requirement;
 }
 
-/** Parses the `## Features` table: `| feature | what | § | C | S |`. */
-export function parseFeatureTable(markdown: string): ConformanceRow[] {
-  const rows: ConformanceRow[] = [];
-  let inFeatures = false;
-  for (const line of markdown.split('\n')) {
-    if (line.startsWith('## ')) inFeatures = /^##\s+Features\b/.test(line);
-    if (!inFeatures || !line.trimStart().startsWith('|')) continue;
-    const cells = line.trim().replace(/^\||\|$/g, '').split('|').map((c) => c.trim());
-    const [feature, what, section, client, server] = cells;
-    if (feature === undefined || what === undefined || section === undefined || client === undefined || server === undefined) continue;
-    if (feature === 'feature' || /^-+$/.test(feature) || !/^\d+(\.\d+)*$/.test(section)) continue;
-    rows.push({ kind: 'feature', name: feature, what: what.replace(/`/g, ''), section, client, server });
-  }
-  return rows;
+/**
+ * The report's feature rows: RFC 6120 §15 as parsed from the RFC's text (conformance-source.ts),
+ * in the RFC's order, the description without its final period and 'N/A' written 'n/a'.
+ */
+export function featureRows(features: readonly Rfc6120Feature[] = readConformanceFeatures()): ConformanceRow[] {
+  const level = (l: Rfc6120Level): Requirement => (l === 'N/A' ? 'n/a' : l);
+  return features.map((f) => ({
+    kind: 'feature',
+    name: f.name,
+    what: f.description.replace(/\.$/, ''),
+    section: f.section,
+    client: level(f.client),
+    server: level(f.server),
+  }));
 }
 
 /** The 25 stream, 11 SASL and 22 stanza error conditions with their subsections of RFC 6120. */

@@ -8,16 +8,16 @@
  *    (median of R runs).
  *
  * Both servers run as their own processes (ours: createServer in a child of this script; Prosody:
- * /work/shared/peers/prosody-up.sh with `nagle = false`, see /work/shared/peers/README.md),
- * so neither shares an event loop with the clients. PBKDF2 dominates login time, so the
- * iteration count each server's store uses is read from its SCRAM challenge (i=) and printed.
+ * a private instance from test/harness/prosody.ts with `nagle = false`, Nagle otherwise adding
+ * about 40 ms to each login on loopback), so neither shares an event loop with the clients.
+ * PBKDF2 dominates login time, so the iteration count each server's store uses is read from
+ * its SCRAM challenge (i=) and printed.
  * A benchmark prints figures and ratios; it asserts nothing.
  *
  * Env: BENCH_LOGINS (30), BENCH_MESSAGES (2000), BENCH_RUNS (3).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -27,10 +27,11 @@ import { DEFAULT_ITERATIONS } from '../machines/sasl/index.js';
 import { el } from '../machines/xml.js';
 import { createClient, type XmppClient } from '../runtime/client/index.js';
 import { openAccountStore } from '../runtime/store/accounts.js';
+import { freePort, waitForPort } from '../test/harness/ports.js';
+import { startProsody } from '../test/harness/prosody.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');
-const PEERS = '/work/shared/peers';
 const N = Number(process.env['BENCH_LOGINS'] ?? 30);
 const M = Number(process.env['BENCH_MESSAGES'] ?? 2000);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
@@ -42,27 +43,6 @@ interface Target {
   readonly ca: string;
   readonly users: { alice: string; bob: string };
   readonly mechanism: MechanismName;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => (s.destroy(), r(true)));
-      s.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /**
@@ -96,7 +76,7 @@ async function startOurs(iterations: number, limits: 'default' | 'lifted'): Prom
     ['--import', 'tsx', resolve(ROOT, 'scripts/bench.ts'), '--serve-ours', dir, String(port), limits],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
-  await waitForPort(port, 60_000);
+  await waitForPort(port, { timeoutMs: 60_000 });
   return {
     port,
     pid: child.pid!,
@@ -105,26 +85,6 @@ async function startOurs(iterations: number, limits: 'default' | 'lifted'): Prom
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM'); // by PID: the server we started
       await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startProsody(): Promise<{ port: number; pid: number; ca: string; version: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'xmppkit-bench-prosody-'));
-  const port = await freePort();
-  await run(join(PEERS, 'prosody-up.sh'), [String(port), dir], {
-    timeout: 300_000,
-    env: { ...process.env, PROSODY_NETWORK_SETTINGS: 'nagle = false' },
-  });
-  const version = (await run('dpkg-query', ['-W', '-f=${Version}', 'prosody']).catch(() => ({ stdout: '?' }))).stdout;
-  return {
-    port,
-    pid: Number(readFileSync(join(dir, 'prosody.pid'), 'utf8').trim()),
-    ca: readFileSync(join(dir, 'localhost.crt'), 'utf8'),
-    version,
-    async stop() {
-      await run(join(PEERS, 'prosody-down.sh'), [dir]).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -271,7 +231,7 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs; load average ${before.map((x) => x.toFixed(2)).join(' ')}\n`,
   );
   const tick = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
-  const prosody = await startProsody();
+  const prosody = await startProsody({ nagle: false });
   const ours10k = await startOurs(10_000, 'lifted');
   const oursDefault = await startOurs(DEFAULT_ITERATIONS, 'default');
   const users = { alice: 'secret1', bob: 'secret2' };

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine: the real XMPP peers
-# the interop tests talk to (Prosody, slixmpp), chromium for diagrams and the model page,
+# the interop tests talk to (Prosody, ejabberd, slixmpp), chromium for diagrams and the model page,
 # openssl for certificate checks, and the npm dependencies (better-sqlite3 builds from source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v prosody >/dev/null || need+=(prosody)
+command -v ejabberdctl >/dev/null || need+=(ejabberd)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need+=(python3-slixmpp)
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
@@ -24,6 +25,7 @@ npm install --no-audit --no-fund
 # Fail loudly when a peer is still missing: a skipped interop test would be a hidden failure.
 missing=()
 command -v prosody >/dev/null || missing+=(prosody)
+command -v ejabberdctl >/dev/null || missing+=(ejabberd)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v tmux >/dev/null || missing+=(tmux)
@@ -32,4 +34,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: FAILED, still missing: ${missing[*]}" >&2
   exit 1
 fi
-echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody python3-slixmpp chromium tmux)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"
+echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody ejabberd python3-slixmpp chromium tmux)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"

@@ -1,56 +1,31 @@
 /**
  * Interop: our client (runtime/client) against a private Prosody (Debian's package, started
- * by /work/shared/peers/prosody-up.sh on a free loopback port): STARTTLS with Prosody's
+ * by test/harness/prosody.ts on a free loopback port): STARTTLS with Prosody's
  * self-signed certificate pinned as ca (chain + RFC 6125 identity 'localhost'), SCRAM,
  * binding, a message alice → bob, a SASL failure, and the closing handshake (§4.4).
  * No Prosody → the suite fails with the reason; it is never skipped.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { child, el, text } from '../../machines/xml.js';
 import { ClientError, createClient, type ClientOptions, type XmppClient } from '../../runtime/client/index.js';
+import type { RunningPeer } from '../harness/daemon.js';
+import { startProsody } from '../harness/prosody.js';
 
-const run = promisify(execFile);
-const PEERS = '/work/shared/peers';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
+let prosody: RunningPeer | undefined;
 let port = 0;
-let dataDir = '';
 let ca = '';
 const clients: XmppClient[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(PEERS, 'prosody-up.sh'))) throw new Error(`Prosody interop needs ${PEERS}/prosody-up.sh, which is missing`);
-  port = await freePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'xmppkit-prosody-'));
-  try {
-    await run(join(PEERS, 'prosody-up.sh'), [String(port), dataDir], { timeout: 300_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`could not start Prosody (Debian package 'prosody'; run 'npm run setup' as root): ${e.stderr || e.message}`);
-  }
-  ca = readFileSync(join(dataDir, 'localhost.crt'), 'utf8');
-}, 320_000);
+  prosody = await startProsody();
+  port = prosody.port;
+  ca = prosody.ca;
+}, 120_000);
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop()));
-  if (dataDir) {
-    await run(join(PEERS, 'prosody-down.sh'), [dataDir], { timeout: 30_000 }).catch(() => undefined);
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  await prosody?.stop();
 });
 
 function client(jid: string, password: string, extra: Partial<ClientOptions> = {}): XmppClient {

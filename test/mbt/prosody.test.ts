@@ -5,55 +5,29 @@
  * itself, its coverage and report, and the behaviours pinned for every server
  * (RFC 6120 §6.5.10, §4.3.5, §4.4). No Prosody is a failure with a clear message, never a skip.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../cli/generate-docs.js';
 import { deviations, renderText, runMbt, type MbtReport } from '../../mbt/index.js';
+import type { RunningPeer } from '../harness/daemon.js';
+import { startProsody } from '../harness/prosody.js';
 import { pinnedBehaviours } from './pinned.js';
 
-const PEERS = process.env.XMPPKIT_PEERS_DIR ?? join(PROJECT_ROOT, '..', 'shared', 'peers');
 /** The last run's report, for people to read: the deviations found in Prosody. */
 export const PROSODY_REPORT = join(tmpdir(), 'xmppkit-mbt-prosody.json');
 
-let dataDir: string;
-let port: number;
+let prosody: RunningPeer | undefined;
 let report: MbtReport;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address() as net.AddressInfo;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const up = join(PEERS, 'prosody-up.sh');
-  if (!existsSync(up)) throw new Error(`no ${up}: the Prosody peer scripts are needed for this test (set XMPPKIT_PEERS_DIR)`);
-  port = await freePort();
-  dataDir = mkdtempSync(join(tmpdir(), 'xmppkit-mbt-prosody-'));
-  try {
-    execFileSync('bash', [up, String(port), dataDir], { stdio: 'pipe', timeout: 240_000, env: { ...process.env, PROSODY_NETWORK_SETTINGS: 'nagle = false' } });
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    throw new Error(`Prosody did not start (install Debian's prosody: npm run setup): ${e.stderr?.toString() ?? e.message}`);
-  }
-  report = await runMbt({ kind: 'remote', host: '127.0.0.1', port, domain: 'localhost', user: 'alice', password: 'secret1', insecure: true });
+  prosody = await startProsody({ nagle: false });
+  report = await runMbt({ kind: 'remote', host: prosody.host, port: prosody.port, domain: prosody.domain, user: 'alice', password: 'secret1', insecure: true });
   writeFileSync(PROSODY_REPORT, `${JSON.stringify(report, null, 2)}\n`);
 }, 300_000);
 
-afterAll(() => {
-  if (dataDir) {
-    execFileSync('bash', [join(PEERS, 'prosody-down.sh'), dataDir], { stdio: 'pipe', timeout: 30_000 });
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+afterAll(async () => {
+  await prosody?.stop();
 });
 
 describe('xmppkit mbt against Prosody (RFC 6120 §4-§8 receiving entity)', () => {

@@ -1,0 +1,188 @@
+/**
+ * What the Prosody and ejabberd harnesses share: the options and handle of a private peer
+ * server, the accounts it gets, running its tools as the package's system user when we
+ * are root, and a daemon in the foreground as our child process, stopped by its PID.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileP = promisify(execFile);
+
+/** The accounts every private peer has (localpart → password). */
+export const DEFAULT_ACCOUNTS: Readonly<Record<string, string>> = { alice: 'secret1', bob: 'secret2' };
+
+export interface PeerOptions {
+  /** c2s port on 127.0.0.1; default: a free one. */
+  readonly port?: number;
+  /** The one virtual host; default 'localhost'. */
+  readonly domain?: string;
+  /** STARTTLS required before authentication (§5.3.1); default true. */
+  readonly requireTls?: boolean;
+  /** Accounts besides alice/secret1 and bob/secret2 (localpart → password). */
+  readonly users?: Readonly<Record<string, string>>;
+  /** How long to wait for the port to accept; default 60 s. */
+  readonly startTimeoutMs?: number;
+}
+
+export interface RunningPeer {
+  readonly name: 'prosody' | 'ejabberd';
+  /** The Debian package version, e.g. '0.12.3-1+deb12u1'. */
+  readonly version: string;
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly domain: string;
+  /** PID of the server process (our child). */
+  readonly pid: number;
+  /** The temp directory holding config, data, certificate and log; removed by stop(). */
+  readonly dir: string;
+  /** The server's self-signed certificate (PEM), to pin as `tls.ca`. */
+  readonly ca: string;
+  /** Every account: localpart → password. */
+  readonly accounts: Readonly<Record<string, string>>;
+  /** The server's log so far (for failure messages). */
+  log(): string;
+  /** Stops the server by its PID and removes `dir`. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface SystemUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+/** The package's system user ('prosody', 'ejabberd') when we run as root, else undefined (run as ourselves). */
+export function systemUser(name: string): SystemUser | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${name}:`));
+  if (line === undefined) throw new Error(`no system user '${name}' (is the Debian package installed?)`);
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '/' };
+}
+
+/** Gives `dir` and everything below it to `user` (no-op when not root). */
+export function chownTree(dir: string, user: SystemUser | undefined): void {
+  if (user === undefined) return;
+  chownSync(dir, user.uid, user.gid);
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) chownTree(p, user);
+    else chownSync(p, user.uid, user.gid);
+  }
+}
+
+/** Runs a command to completion (as `user` if given); rejects with its output on failure. */
+export async function runTool(
+  command: string,
+  args: readonly string[],
+  opts: { user?: SystemUser | undefined; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  try {
+    const { stdout } = await execFileP(command, args, {
+      timeout: opts.timeoutMs ?? 60_000,
+      ...(opts.env !== undefined && { env: opts.env }),
+      ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+      ...(opts.user !== undefined && { uid: opts.user.uid, gid: opts.user.gid }),
+    });
+    return stdout;
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${command} ${args.join(' ')} failed: ${[e.message, e.stdout, e.stderr].filter(Boolean).join('\n')}`);
+  }
+}
+
+/** The installed version of a Debian package, or throws with how to install it. */
+export async function packageVersion(pkg: string, command: string): Promise<string> {
+  const found = await execFileP('sh', ['-c', `command -v ${command}`]).then(
+    () => true,
+    () => false,
+  );
+  if (!found) throw new Error(`'${command}' not found: install Debian's '${pkg}' package (npm run setup, as root)`);
+  return (await execFileP('dpkg-query', ['-W', '-f=${Version}', pkg]).catch(() => ({ stdout: '?' }))).stdout;
+}
+
+export interface Daemon {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Why the daemon can no longer come up (it exited), or undefined while it runs. */
+  exitReason(): string | undefined;
+  /** stdout and stderr so far (the last 64 KiB). */
+  output(): string;
+  /** SIGTERM to `pid` (default: the child), SIGKILL after `graceMs`; resolves when the child has exited. */
+  stop(pid?: number, graceMs?: number): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+let exitHook = false;
+
+/**
+ * Starts `command args` in the foreground as our child. If this process exits while it
+ * still runs, it is killed (by its PID) so no server outlives its test run.
+ */
+export function startDaemon(
+  command: string,
+  args: readonly string[],
+  opts: { user?: SystemUser | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Daemon {
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env !== undefined && { env: opts.env }),
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+    ...(opts.user !== undefined && { uid: opts.user.uid, gid: opts.user.gid }),
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  let out = '';
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-65536);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exit: string | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('error', (err) => {
+      exit ??= err.message;
+      resolve();
+    });
+    child.once('exit', (code, signal) => {
+      exit ??= `${command} exited (${signal ?? `code ${code}`})`;
+      running.delete(child);
+      resolve();
+    });
+  });
+  running.add(child);
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of running) if (c.pid !== undefined) killQuietly(c.pid, 'SIGKILL');
+    });
+  }
+  const pid = child.pid;
+  return {
+    child,
+    pid,
+    exitReason: () => exit,
+    output: () => out,
+    async stop(target = pid, graceMs = 10_000) {
+      if (exit !== undefined) return;
+      killQuietly(target, 'SIGTERM');
+      const timer = setTimeout(() => {
+        killQuietly(target, 'SIGKILL');
+        if (target !== pid) killQuietly(pid, 'SIGKILL');
+      }, graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function killQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}

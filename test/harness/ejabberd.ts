@@ -1,0 +1,175 @@
+/**
+ * A private ejabberd (Debian's package) for interop tests: its own config, Mnesia spool,
+ * logs, Erlang cookie and certificate under a fresh temp directory, client-to-server on
+ * 127.0.0.1 only, SCRAM-stored accounts, no traffic shaper unless asked for. The node runs
+ * in the foreground (`ejabberdctl foreground`) as our child; its Erlang distribution
+ * listens on a second free loopback port, without epmd, so that `ejabberdctl register`
+ * can reach it. Stopped by the PID of the Erlang VM (the pid file ejabberd writes) and of
+ * our child. Never the system service.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSelfSignedCertificate } from '../../runtime/tls/certificate.js';
+import {
+  chownTree,
+  DEFAULT_ACCOUNTS,
+  packageVersion,
+  runTool,
+  startDaemon,
+  systemUser,
+  type PeerOptions,
+  type RunningPeer,
+} from './daemon.js';
+import { freePort, LOOPBACK, waitForPort } from './ports.js';
+
+export interface EjabberdOptions extends PeerOptions {
+  /** A c2s traffic shaper in bytes/s; default none (ejabberd's own config ships one). */
+  readonly shaperBytesPerSecond?: number;
+  /** Erlang distribution port on 127.0.0.1; default: a free one. */
+  readonly distPort?: number;
+  readonly logLevel?: 'debug' | 'info' | 'warning' | 'error';
+}
+
+/** YAML string literal (JSON is YAML). */
+function yaml(s: string): string {
+  return JSON.stringify(s);
+}
+
+export function ejabberdConfig(dir: string, port: number, domain: string, opts: EjabberdOptions): string {
+  const shaper = opts.shaperBytesPerSecond;
+  return [
+    '# written by test/harness/ejabberd.ts',
+    `loglevel: ${opts.logLevel ?? 'info'}`,
+    'log_rotate_count: 0',
+    'hosts:',
+    `  - ${yaml(domain)}`,
+    'certfiles:',
+    `  - ${yaml(join(dir, 'server.pem'))}`,
+    ...(shaper !== undefined ? ['shaper:', `  c2s_rate: ${shaper}`] : []),
+    'listen:',
+    '  -',
+    `    port: ${port}`,
+    `    ip: ${yaml(LOOPBACK)}`,
+    '    module: ejabberd_c2s',
+    '    max_stanza_size: 262144',
+    '    access: c2s',
+    ...(shaper !== undefined ? ['    shaper: c2s_rate'] : []),
+    `    starttls_required: ${opts.requireTls ?? true}`,
+    'auth_method: internal',
+    'auth_password_format: scram',
+    'disable_sasl_mechanisms:',
+    '  - "digest-md5"',
+    '  - "X-OAUTH2"',
+    'acl:',
+    '  local:',
+    '    user_regexp: ""',
+    'access_rules:',
+    '  local:',
+    '    allow: local',
+    '  c2s:',
+    '    allow: all',
+    's2s_access: none',
+    'modules:',
+    '  mod_disco: {}',
+    '  mod_ping: {}',
+    '  mod_roster: {}',
+    '  mod_version: {}',
+    '  mod_time: {}',
+    '  mod_stream_mgmt: {}',
+    '',
+  ].join('\n');
+}
+
+/** Starts a private ejabberd; resolves once its c2s port accepts and the accounts exist. */
+export async function startEjabberd(opts: EjabberdOptions = {}): Promise<RunningPeer> {
+  const version = await packageVersion('ejabberd', 'ejabberdctl');
+  const domain = opts.domain ?? 'localhost';
+  const port = opts.port ?? (await freePort());
+  const distPort = opts.distPort ?? (await freePort());
+  const accounts = { ...DEFAULT_ACCOUNTS, ...opts.users };
+  const dir = mkdtempSync(join(tmpdir(), 'xmppkit-ejabberd-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  try {
+    const { certPem, keyPem } = createSelfSignedCertificate(domain);
+    writeFileSync(join(dir, 'server.pem'), `${certPem}${keyPem}`, { mode: 0o600 });
+    for (const sub of ['spool', 'logs', 'modules.d']) mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, 'ejabberd.yml'), ejabberdConfig(dir, port, domain, opts));
+    // The node name has no dot (short names); its distribution port is fixed, so no epmd.
+    const node = `xmppkit${port}@localhost`;
+    writeFileSync(
+      join(dir, 'ejabberdctl.cfg'),
+      [
+        `ERLANG_NODE=${node}`,
+        `INET_DIST_INTERFACE=${LOOPBACK}`,
+        `ERL_EPMD_ADDRESS=${LOOPBACK}`,
+        `ERL_DIST_PORT=${distPort}`,
+        'ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"',
+        `EJABBERD_PID_PATH=${join(dir, 'ejabberd.pid')}`,
+        `CONTRIB_MODULES_CONF_DIR=${join(dir, 'modules.d')}`,
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(join(dir, 'inetrc'), existsSync('/etc/ejabberd/inetrc') ? readFileSync('/etc/ejabberd/inetrc') : '{lookup,["file","native"]}.\n');
+    // As root, ejabberdctl would su to the package's user; we run it as that user ourselves,
+    // so the child is the shell that runs the VM, not su. HOME holds our own Erlang cookie.
+    const user = systemUser('ejabberd');
+    chownTree(dir, user);
+    const env = { ...process.env, HOME: dir };
+    const ctl = (...args: string[]): string[] => [
+      '--config-dir', dir,
+      '--ctl-config', join(dir, 'ejabberdctl.cfg'),
+      '--config', join(dir, 'ejabberd.yml'),
+      '--logs', join(dir, 'logs'),
+      '--spool', join(dir, 'spool'),
+      '--node', node,
+      ...args,
+    ];
+    const daemon = startDaemon('ejabberdctl', ctl('foreground'), { user, env, cwd: dir });
+    const log = (): string => {
+      let file = '';
+      try {
+        file = readFileSync(join(dir, 'logs', 'ejabberd.log'), 'utf8');
+      } catch {
+        // not written yet
+      }
+      return `${file}${daemon.output()}`.slice(-8192);
+    };
+    const vmPid = (): number | undefined => {
+      try {
+        const pid = Number(readFileSync(join(dir, 'ejabberd.pid'), 'utf8').trim());
+        return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    // The Erlang VM first (it shuts down cleanly on SIGTERM), then our child, which exits with it.
+    const stopDaemon = (): Promise<void> => daemon.stop(vmPid() ?? daemon.pid, 15_000);
+    try {
+      await waitForPort(port, { timeoutMs: opts.startTimeoutMs ?? 60_000, failed: daemon.exitReason });
+      for (const [name, password] of Object.entries(accounts)) {
+        await runTool('ejabberdctl', ctl('register', name, domain, password), { user, env, cwd: dir });
+      }
+    } catch (err) {
+      await stopDaemon();
+      throw new Error(`ejabberd did not start: ${(err as Error).message}\n${log()}`);
+    }
+    let stopped: Promise<void> | undefined;
+    return {
+      name: 'ejabberd',
+      version,
+      host: LOOPBACK,
+      port,
+      domain,
+      pid: vmPid() ?? daemon.pid,
+      dir,
+      ca: certPem,
+      accounts,
+      log,
+      stop: () => (stopped ??= stopDaemon().finally(cleanup)),
+    };
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
