@@ -177,8 +177,9 @@ export async function generateTestIndex(opts: GenerateOptions = {}): Promise<str
 
 export async function generateDocs(opts: GenerateOptions = {}): Promise<string[]> {
   const machines = opts.machines ?? (await loadMachines());
-  const files = await generateDiagrams({ ...opts, machines });
-  if (opts.testIndex !== false) files.push(await generateTestIndex(opts));
+  // The index first: the report and the page count the tests it lists.
+  const files = opts.testIndex !== false ? [await generateTestIndex(opts)] : [];
+  files.push(...(await generateDiagrams({ ...opts, machines })));
   files.push(await generateReport({ ...opts, machines }));
   await writeFile(MBT_PLAN_FILE, mbtPlanText());
   opts.log?.(`wrote ${rel(MBT_PLAN_FILE)}`);

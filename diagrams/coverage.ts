@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import ts from 'typescript';
 import type { Role } from '../machines/introspect/catalog.js';
-import { rfc6120Sections } from './sections.js';
+import { rfc6120Sections } from '../machines/introspect/sections.js';
 import { readTestIndex, type TestIndex } from './test-index.js';
 
 export interface TestRef {
@@ -59,16 +59,19 @@ export function scanTests(root: string, index: TestIndex = readTestIndex(root)):
   return files.flatMap((file) => withGeneratedTitles(file, testTitles(file, readFileSync(join(root, file), 'utf8')), index.get(file) ?? []));
 }
 
-/** A template title ('${…}' in place of each expression) stands for the indexed titles of its file that no literal title accounts for. */
+/**
+ * A generated title (a template, '${…}' in place of each expression, or an `each` title with
+ * printf placeholders) stands for the indexed titles of its file that no literal title accounts for.
+ */
 export function withGeneratedTitles(file: string, scanned: readonly TestRef[], indexed: readonly string[]): TestRef[] {
-  const literal = scanned.filter((t) => !t.title.includes(TEMPLATE_HOLE));
+  const literal = scanned.filter((t) => !isGenerated(t.title));
   if (literal.length === scanned.length || indexed.length === 0) return [...scanned];
   const known = new Set(literal.map((t) => t.title));
   const generated = indexed.map((name) => name.split(' > ').join(' › ')).filter((title) => !known.has(title));
   return [...literal, ...generated.map((title) => ({ file, title, sections: unique(rfc6120Sections(title)) }))];
 }
 
-const TEMPLATE_HOLE = '${…}';
+const isGenerated = (title: string): boolean => title.includes('${…}') || /%[sdifjoO#]/.test(title);
 
 const SUITE = new Set(['describe', 'suite']);
 const TEST = new Set(['it', 'test']);

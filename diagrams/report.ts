@@ -19,7 +19,7 @@ import { scanRuntime, scanTests, type RuntimeRef, type TestRef } from './coverag
 import { DESCRIBE_OPTIONS, type LoadedMachine, type Role } from '../machines/introspect/catalog.js';
 import { edgeLabel } from './mermaid.js';
 import { describeMachine, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
-import { compareSections, rfc6120Sections, within } from './sections.js';
+import { compareSections, rfc6120Sections, within } from '../machines/introspect/sections.js';
 
 export type Status = 'implemented+tested' | 'implemented' | 'runtime' | 'missing' | 'n/a';
 export const STATUSES: readonly Status[] = ['implemented+tested', 'implemented', 'runtime', 'missing', 'n/a'];

@@ -33,13 +33,16 @@ export function readTestIndex(root: string): TestIndex {
   return existsSync(path) ? parseTestIndex(readFileSync(path, 'utf8')) : new Map();
 }
 
+/** fast-check's test.prop appends the run's random seed to the title: not part of the test's name. */
+const SEED_SUFFIX = / \(with seed=-?\d+\)$/;
+
 /** Builds the index from (file, full name) pairs as vitest reports them. */
 export function indexOf(root: string, tests: Iterable<{ readonly file: string; readonly name: string }>): TestIndex {
   const index = new Map<string, string[]>();
   for (const t of tests) {
     const file = relative(root, t.file).split(sep).join('/');
     const list = index.get(file) ?? [];
-    list.push(t.name);
+    list.push(t.name.replace(SEED_SUFFIX, ''));
     index.set(file, list);
   }
   return index;

@@ -25,4 +25,3 @@ export {
   unexpectedElementCondition,
   type ServerElementKind,
 } from './stanza.js';
-export { CLIENT_STREAM_ERROR_TRIGGERS } from './errors.js';

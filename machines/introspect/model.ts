@@ -42,6 +42,8 @@ export interface TransitionInfo {
   readonly targets: readonly string[];
   readonly reenter: boolean;
   readonly rfc?: string;
+  /** The transition's own words: what happens and why. */
+  readonly description?: string;
   /** Action names in order ('emit send', 'assign attempts', 'recordFailure'). */
   readonly actions: readonly string[];
 }
@@ -149,6 +151,7 @@ interface RawTransition {
   readonly meta?: unknown;
   readonly reenter?: boolean;
   readonly actions?: readonly unknown[];
+  readonly description?: string;
   readonly delay?: string | number;
 }
 
@@ -170,6 +173,7 @@ function describeTransitions(node: AnyStateNode, resolve: (delay: string | numbe
       targets: (t.target ?? []).map(pathOf),
       reenter: t.reenter ?? false,
       ...(rfc !== undefined && { rfc }),
+      ...(t.description !== undefined && { description: t.description }),
       actions: (t.actions ?? []).map(formatAction),
     };
     out.push([info, t]);

@@ -40,4 +40,4 @@ export {
   type BindRequest,
 } from './bind.js';
 export { fromIsValid, isPingReply, newPingId, pingElement, stampStanza } from './stanza.js';
-export { STREAM_ERROR_TRIGGERS, streamErrorElementFor } from './errors.js';
+export { streamErrorElementFor } from './errors.js';

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conditionRows, featureRows, type ConformanceRow } from '../../diagrams/conformance.js';
 import { parseConformanceFeatures, RFC6120_FILE, section15Lines } from '../../diagrams/conformance-source.js';
-import { commentTexts, testTitles } from '../../diagrams/coverage.js';
-import { describeMachine } from '../../diagrams/model.js';
+import { commentTexts, testTitles, withGeneratedTitles } from '../../diagrams/coverage.js';
+import { describeMachine } from '../../machines/introspect/model.js';
 import { buildConformance, renderReport } from '../../diagrams/report.js';
-import { citations, compareSections, rfc6120Sections, within } from '../../diagrams/sections.js';
+import { citations, compareSections, rfc6120Sections, within } from '../../machines/introspect/sections.js';
 import { fixtureMachine } from './fixture-machine.js';
 
 const rfc6120 = readFileSync(RFC6120_FILE, 'utf8');
@@ -96,6 +96,24 @@ describe('test titles and comments', () => {
       { file: 't.test.ts', title: 'RFC 6120 §4.4 closing › nested › prop RFC 5802 §5', sections: ['4.4'] },
       { file: 't.test.ts', title: 'template ${…} §7', sections: ['7'] },
     ]);
+  });
+
+  it('counts generated tests by the titles the runner expanded (docs/test-titles.json), literal ones as written now', () => {
+    const scanned = testTitles('t.test.ts', `
+      describe('SASL', () => {
+        it('§6.4.2 literal', () => {});
+        for (const c of CONDITIONS) it(\`RFC 6120 §\${section(c)} \${c}\`, () => {});
+        it.each([1])('case %s', () => {});
+      });`);
+    const indexed = ['SASL > §6.4.2 literal', 'SASL > RFC 6120 §6.5.1 aborted', 'SASL > RFC 6120 §6.5.6 invalid-authzid', 'SASL > case 1'];
+    expect(withGeneratedTitles('t.test.ts', scanned, indexed)).toEqual([
+      { file: 't.test.ts', title: 'SASL › §6.4.2 literal', sections: ['6.4.2'] },
+      { file: 't.test.ts', title: 'SASL › RFC 6120 §6.5.1 aborted', sections: ['6.5.1'] },
+      { file: 't.test.ts', title: 'SASL › RFC 6120 §6.5.6 invalid-authzid', sections: ['6.5.6'] },
+      { file: 't.test.ts', title: 'SASL › case 1', sections: [] },
+    ]);
+    // Without an index (a fresh checkout before `npm run docs`) the scanned titles stand as they are.
+    expect(withGeneratedTitles('t.test.ts', scanned, [])).toEqual(scanned);
   });
 
   it('finds comments but not comment-like text in strings', () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rfc6120Sections } from '../../diagrams/sections.js';
+import { rfc6120Sections } from '../../machines/introspect/sections.js';
 import { run as runCli } from '../../cli/commands/mbt.js';
 import type { MbtReport } from '../../mbt/report.js';
 import { Model, planPaths, runProfile, seededRandom, SELF_PROFILES, startSelf } from '../../mbt/index.js';

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { STREAM_ERROR_CONDITIONS, streamErrorSection, type StreamErrorCondition } from '../../../machines/conditions.js';
 import { NS } from '../../../machines/ns.js';
 import type { Command } from '../../../machines/protocol.js';
-import { STREAM_ERROR_TRIGGERS, streamErrorElementFor, type ReceivingEntityMachineInput } from '../../../machines/receiving/index.js';
+import { describeMachine } from '../../../machines/introspect/model.js';
+import { streamErrorTriggers } from '../../../machines/introspect/triggers.js';
+import { receivingEntityMachine, streamErrorElementFor, type ReceivingEntityMachineInput } from '../../../machines/receiving/index.js';
 import { el } from '../../../machines/xml.js';
 import {
   DOMAIN,
@@ -43,6 +45,15 @@ const parseError = (condition: StreamErrorCondition, beforeHeader = false) => (h
 };
 
 /** How each §4.9.3 condition is provoked: client behaviour where there is one, FAIL otherwise. */
+/** Triggers read from the machine's own transitions (machines/introspect/triggers.ts). */
+const TRIGGERS = streamErrorTriggers(describeMachine(receivingEntityMachine));
+/**
+ * Conditions no transition names, sent only when an event carries them (§4.9.3): improper-addressing
+ * is a server-to-server condition (§4.9.3.7), so only FAIL raises it here; invalid-xml only if an
+ * XML layer raised it in PARSE_ERROR, and runtime/xml validates no schema (§4.9.3.11, §11.4).
+ */
+const ONLY_GENERIC: readonly StreamErrorCondition[] = ['improper-addressing', 'invalid-xml'];
+
 const SCENARIOS: Record<StreamErrorCondition, Scenario> = {
   'bad-format': { trigger: parseError('bad-format') },
   'bad-namespace-prefix': { trigger: parseError('bad-namespace-prefix', true), headerFirst: true },
@@ -130,8 +141,10 @@ describe('receiving entity: every stream error condition (RFC 6120 §4.9)', () =
         expect(h.done).toBe(true);
       });
     }
-    it(`documents how ${condition} is reached`, () => {
-      expect(STREAM_ERROR_TRIGGERS[condition].length).toBeGreaterThan(0);
+    it(`the machine documents how ${condition} is reached (transitions citing §${streamErrorSection(condition)}, or §4.9.3 when the event names it)`, () => {
+      const triggers = TRIGGERS[condition];
+      expect(triggers.length).toBeGreaterThan(0);
+      expect(triggers.every((t) => t.generic === true)).toBe(ONLY_GENERIC.includes(condition));
     });
   }
 
