@@ -8,7 +8,7 @@
  *    (median of R runs).
  *
  * Both servers run as their own processes (ours: createServer in a child of this script; Prosody:
- * a private instance from test/harness/prosody.ts with `nagle = false`, Nagle otherwise adding
+ * a private instance from peers/prosody.ts with `nagle = false`, Nagle otherwise adding
  * about 40 ms to each login on loopback), so neither shares an event loop with the clients.
  * PBKDF2 dominates login time, so the iteration count each server's store uses is read from
  * its SCRAM challenge (i=) and printed.
@@ -27,8 +27,8 @@ import { DEFAULT_ITERATIONS } from '../machines/sasl/index.js';
 import { el } from '../machines/xml.js';
 import { createClient, type XmppClient } from '../runtime/client/index.js';
 import { openAccountStore } from '../runtime/store/accounts.js';
-import { freePort, waitForPort } from '../test/harness/ports.js';
-import { startProsody } from '../test/harness/prosody.js';
+import { freePort, waitForPort } from '../peers/ports.js';
+import { startProsody } from '../peers/prosody.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..');

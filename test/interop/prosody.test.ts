@@ -1,6 +1,6 @@
 /**
  * Interop: our client (runtime/client) against a private Prosody (Debian's package, started
- * by test/harness/prosody.ts on a free loopback port): STARTTLS with Prosody's
+ * by peers/prosody.ts on a free loopback port): STARTTLS with Prosody's
  * self-signed certificate pinned as ca (chain + RFC 6125 identity 'localhost'), SCRAM,
  * binding, a message alice → bob, a SASL failure, and the closing handshake (§4.4).
  * No Prosody → the suite fails with the reason; it is never skipped.
@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { child, el, text } from '../../machines/xml.js';
 import { ClientError, createClient, type ClientOptions, type XmppClient } from '../../runtime/client/index.js';
-import type { RunningPeer } from '../harness/daemon.js';
-import { startProsody } from '../harness/prosody.js';
+import type { RunningPeer } from '../../peers/daemon.js';
+import { startProsody } from '../../peers/prosody.js';
 
 let prosody: RunningPeer | undefined;
 let port = 0;

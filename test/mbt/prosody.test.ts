@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviations, renderText, runMbt, type MbtReport } from '../../mbt/index.js';
-import type { RunningPeer } from '../harness/daemon.js';
-import { startProsody } from '../harness/prosody.js';
+import type { RunningPeer } from '../../peers/daemon.js';
+import { startProsody } from '../../peers/prosody.js';
 import { pinnedBehaviours } from './pinned.js';
 
 /** The last run's report, for people to read: the deviations found in Prosody. */

@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSelfSignedCertificate } from '../../runtime/tls/certificate.js';
+import { createSelfSignedCertificate } from '../runtime/tls/certificate.js';
 import {
   chownTree,
   DEFAULT_ACCOUNTS,
@@ -17,7 +17,7 @@ import {
   systemUser,
   type PeerOptions,
   type RunningPeer,
-} from './daemon.js';
+} from '../peers/daemon.js';
 import { freePort, LOOPBACK, waitForPort } from './ports.js';
 
 export interface ProsodyOptions extends PeerOptions {
@@ -41,7 +41,7 @@ export function prosodyConfig(dir: string, port: number, domain: string, opts: P
   const cert = join(dir, 'server.crt');
   const network = opts.nagle === undefined ? '' : ` nagle = ${opts.nagle ? 'true' : 'false'} `;
   return [
-    '-- written by test/harness/prosody.ts',
+    '-- written by peers/prosody.ts',
     `pidfile = ${lua(join(dir, 'prosody.pid'))}`,
     `data_path = ${lua(join(dir, 'data'))}`,
     `admin_socket = ${lua(join(dir, 'prosody.sock'))}`,

@@ -7,9 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError, createClient, type XmppClient } from '../../runtime/client/index.js';
-import type { RunningPeer } from './daemon.js';
-import { startEjabberd } from './ejabberd.js';
-import { accepts } from './ports.js';
+import type { RunningPeer } from '../../peers/daemon.js';
+import { startEjabberd } from '../../peers/ejabberd.js';
+import { accepts } from '../../peers/ports.js';
 
 let peer: RunningPeer | undefined;
 const clients: XmppClient[] = [];

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSelfSignedCertificate } from '../../runtime/tls/certificate.js';
+import { createSelfSignedCertificate } from '../runtime/tls/certificate.js';
 import {
   chownTree,
   DEFAULT_ACCOUNTS,
@@ -20,7 +20,7 @@ import {
   systemUser,
   type PeerOptions,
   type RunningPeer,
-} from './daemon.js';
+} from '../peers/daemon.js';
 import { freePort, LOOPBACK, waitForPort } from './ports.js';
 
 export interface EjabberdOptions extends PeerOptions {
@@ -39,7 +39,7 @@ function yaml(s: string): string {
 export function ejabberdConfig(dir: string, port: number, domain: string, opts: EjabberdOptions): string {
   const shaper = opts.shaperBytesPerSecond;
   return [
-    '# written by test/harness/ejabberd.ts',
+    '# written by peers/ejabberd.ts',
     `loglevel: ${opts.logLevel ?? 'info'}`,
     'log_rotate_count: 0',
     'hosts:',
