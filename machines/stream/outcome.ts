@@ -9,7 +9,7 @@ export function outcome(kind: StreamOutcome['kind'], rfc: string, condition?: st
 }
 
 /** What either machine's context holds that the shared rules read. */
-interface StreamContext {
+export interface StreamContext {
   readonly input: { readonly timeouts: Timeouts; readonly keepalive: KeepaliveMode };
   readonly boundJid: string | undefined;
   readonly outcome: StreamOutcome | undefined;
