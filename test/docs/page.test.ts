@@ -10,9 +10,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFeatureTable } from '../../diagrams/conformance.js';
-import { PAGE_FILE, PROJECT_ROOT } from '../../diagrams/generate.js';
-import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from '../../diagrams/machines.js';
-import { describeMachine } from '../../diagrams/model.js';
+import { PAGE_FILE, PROJECT_ROOT } from '../../cli/generate-docs.js';
+import { DESCRIBE_OPTIONS, loadMachines, type LoadedMachine } from '../../machines/introspect/catalog.js';
+import { describeMachine } from '../../machines/introspect/model.js';
 import { CHROMIUM } from '../../diagrams/render.js';
 import { defaultChecklistPath } from '../../diagrams/report.js';
 

@@ -5,9 +5,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DIAGRAMS_DIR, PAGE_FILE, PROJECT_ROOT, diagramSources, expectedSources, pageText } from '../../diagrams/generate.js';
+import { DIAGRAMS_DIR, PAGE_FILE, PROJECT_ROOT, diagramSources, expectedSources, pageText } from '../../cli/generate-docs.js';
 import { sourceStamp } from '../../diagrams/render.js';
-import { loadMachines, MACHINES, type LoadedMachine } from '../../diagrams/machines.js';
+import { loadMachines, MACHINES, type LoadedMachine } from '../../machines/introspect/catalog.js';
 import { collectConformance } from '../../diagrams/report.js';
 
 const REGENERATE = 'is out of date: run `npm run docs` (or `npx tsx scripts/gen-docs.ts`) and commit docs/';
