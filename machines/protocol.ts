@@ -25,6 +25,24 @@ export interface StreamHeader {
 /** Source of randomness (stream ids, nonces, generated resources, ping ids). */
 export type RandomBytes = (n: number) => Uint8Array;
 
+/** RFC 5802 §2.2 / §3: what a server stores per account and hash: never the password. */
+export interface ScramKeys {
+  readonly salt: string; // base64
+  readonly iterations: number;
+  readonly storedKey: string; // base64 H(ClientKey)
+  readonly serverKey: string; // base64 HMAC(SaltedPassword, "Server Key")
+}
+
+/** An account's stored credentials, as the account store returns them. */
+export interface StoredCredentials {
+  readonly 'SCRAM-SHA-1'?: ScramKeys;
+  readonly 'SCRAM-SHA-256'?: ScramKeys;
+  /** §6.5.2 account-disabled */
+  readonly disabled?: boolean;
+  /** §6.5.3 credentials-expired */
+  readonly expired?: boolean;
+}
+
 // ---------------------------------------------------------------------------
 // Events: runtime → machine
 // ---------------------------------------------------------------------------
@@ -53,7 +71,7 @@ export interface CredentialsEvent {
   readonly type: 'CREDENTIALS';
   readonly username: string;
   /** null: no such account (the machine must not reveal that; §6.5.10 not-authorized). */
-  readonly credentials: import('./sasl/api.js').StoredCredentials | null;
+  readonly credentials: StoredCredentials | null;
   /** The store could not answer (§6.5.11 temporary-auth-failure). */
   readonly unavailable?: boolean;
 }
