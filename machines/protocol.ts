@@ -25,6 +25,24 @@ export interface StreamHeader {
 /** Source of randomness (stream ids, nonces, generated resources, ping ids). */
 export type RandomBytes = (n: number) => Uint8Array;
 
+/** RFC 5802 §2.2 / §3: what a server stores per account and hash: never the password. */
+export interface ScramKeys {
+  readonly salt: string; // base64
+  readonly iterations: number;
+  readonly storedKey: string; // base64 H(ClientKey)
+  readonly serverKey: string; // base64 HMAC(SaltedPassword, "Server Key")
+}
+
+/** An account's stored credentials, as the account store returns them. */
+export interface StoredCredentials {
+  readonly 'SCRAM-SHA-1'?: ScramKeys;
+  readonly 'SCRAM-SHA-256'?: ScramKeys;
+  /** §6.5.2 account-disabled */
+  readonly disabled?: boolean;
+  /** §6.5.3 credentials-expired */
+  readonly expired?: boolean;
+}
+
 // ---------------------------------------------------------------------------
 // Events: runtime → machine
 // ---------------------------------------------------------------------------
@@ -53,7 +71,7 @@ export interface CredentialsEvent {
   readonly type: 'CREDENTIALS';
   readonly username: string;
   /** null: no such account (the machine must not reveal that; §6.5.10 not-authorized). */
-  readonly credentials: import('./sasl/api.js').StoredCredentials | null;
+  readonly credentials: StoredCredentials | null;
   /** The store could not answer (§6.5.11 temporary-auth-failure). */
   readonly unavailable?: boolean;
 }
@@ -74,6 +92,14 @@ export interface RouteInEvent { readonly type: 'ROUTE_IN'; readonly stanza: XmlE
 export interface ReplacedEvent { readonly type: 'REPLACED' }
 /** Server only: the server is going down (§4.9.3.20 `<system-shutdown/>`). */
 export interface ShutdownEvent { readonly type: 'SHUTDOWN' }
+/**
+ * Server only: an operator- or runtime-requested stream error (§4.9): e.g. `<see-other-host/>`
+ * for a redirect, `<internal-server-error/>` when the runtime caught an exception,
+ * `<reset/>` when the account's security context changed (§4.9.3.16), `<host-gone/>` when a
+ * hosted domain is removed. For `see-other-host`, `text` is the alternate host (§4.9.3.19
+ * character data).
+ */
+export interface FailEvent { readonly type: 'FAIL'; readonly condition: StreamErrorCondition; readonly text?: string }
 
 /** Client (initiating entity) only: the application wants this stanza sent. */
 export interface SendEvent { readonly type: 'SEND'; readonly stanza: XmlElement }
@@ -83,7 +109,8 @@ export interface CloseEvent { readonly type: 'CLOSE' }
 export type TransportEvent =
   | HeaderEvent | ElementEvent | KeepaliveEvent | StreamCloseEvent | ParseErrorEvent
   | TlsEstablishedEvent | TlsFailedEvent | SocketClosedEvent | WriteFailedEvent;
-export type ServerStreamEvent = TransportEvent | CredentialsEvent | ResourceStatusEvent | RouteInEvent | ReplacedEvent | ShutdownEvent | CloseEvent;
+export type ServerStreamEvent =
+  | TransportEvent | CredentialsEvent | ResourceStatusEvent | RouteInEvent | ReplacedEvent | ShutdownEvent | FailEvent | CloseEvent;
 export type ClientStreamEvent = TransportEvent | SendEvent | CloseEvent;
 
 // ---------------------------------------------------------------------------
@@ -185,6 +212,11 @@ export interface ReceivingEntityInput {
   readonly resourceConflict: ResourceConflictPolicy;
   /** §7.6.2.1: more bound resources than this → `<resource-constraint/>`. */
   readonly maxResourcesPerAccount: number;
+  /**
+   * §7.7.3: bind errors allowed before `<policy-violation/>` ("at least 5 and no more than 10");
+   * default DEFAULT_MAX_BIND_ATTEMPTS (5) of machines/receiving/bind.ts.
+   */
+  readonly maxBindAttempts?: number;
   readonly keepalive: KeepaliveMode;
   readonly timeouts: Timeouts;
   readonly random: RandomBytes;

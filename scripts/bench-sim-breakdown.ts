@@ -11,7 +11,7 @@
  *   new stream header (§4.3.3).
  */
 import { createActor, type AnyStateMachine } from 'xstate';
-import { receivingEntityMachine, type ReceivingEntityMachineInput } from '../machines/receiving/index.js';
+import { receivingEntityMachine, type ReceivingEntityMachine, type ReceivingEntityMachineInput } from '../machines/receiving/index.js';
 import { StreamParser } from '../runtime/xml/parser.js';
 import { VirtualClock } from '../sim/clock.js';
 import { runScenario } from '../sim/run.js';
@@ -48,7 +48,7 @@ function record(scenario: Scenario): Recording {
     }
     return next;
   };
-  const result = runScenario(scenario, { serverMachine: recorder });
+  const result = runScenario(scenario, { serverMachine: recorder as ReceivingEntityMachine });
   if (rec.input === undefined) throw new Error('the scenario started no server session');
   return { input: rec.input, random: rec.random, events: rec.events, values: rec.values, segments: result.world.links[0]!.segments };
 }

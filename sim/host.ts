@@ -8,9 +8,8 @@
  * Every host answer is scheduled on the virtual clock (an account store is asynchronous in
  * the real server too); delays come from the run's Rng.
  */
-import type { AnyStateMachine } from 'xstate';
 import { receivingEntityMachine } from '../machines/receiving/index.js';
-import type { ReceivingEntityMachineInput } from '../machines/receiving/index.js';
+import type { ReceivingEntityMachine, ReceivingEntityMachineInput } from '../machines/receiving/index.js';
 import { bare, formatJid, parseJid, prepareLocalpart } from '../machines/jid.js';
 import type { Command, StreamOutcome } from '../machines/protocol.js';
 import type { XmlElement } from '../machines/xml.js';
@@ -34,7 +33,7 @@ export type HostEvent =
 
 export interface ServerSession {
   readonly index: number;
-  readonly driver: SessionDriver;
+  readonly driver: SessionDriver<ReceivingEntityMachine>;
   readonly events: HostEvent[];
   readonly input: ReceivingEntityMachineInput;
   jid: string | undefined;
@@ -46,7 +45,7 @@ export interface HostOptions {
   readonly rng: Rng;
   readonly domain: string;
   /** A deliberately broken variant under test, or the real machine (default). */
-  readonly machine?: AnyStateMachine;
+  readonly machine?: ReceivingEntityMachine;
   readonly onTransition?: (t: TransitionTrace) => void;
   readonly onWire?: (session: number, direction: 'in' | 'out', text: string) => void;
   readonly parser?: StreamParserOptions;

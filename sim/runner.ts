@@ -5,7 +5,8 @@
  * machine): wall-clock figures are kept out of the summary on purpose.
  */
 import fc from 'fast-check';
-import type { AnyStateMachine } from 'xstate';
+import type { InitiatingEntityMachine } from '../machines/initiating/index.js';
+import type { ReceivingEntityMachine } from '../machines/receiving/index.js';
 import { initiatingEntityMachine } from '../machines/initiating/index.js';
 import { receivingEntityMachine } from '../machines/receiving/index.js';
 import { scenarioArbitrary, type ScenarioFamily } from './arbitraries.js';
@@ -26,9 +27,9 @@ export interface SimOptions {
   readonly seed: number;
   readonly family?: ScenarioFamily;
   /** The receiving-entity machine under test (default: the real one). */
-  readonly serverMachine?: AnyStateMachine;
+  readonly serverMachine?: ReceivingEntityMachine;
   /** The initiating-entity machine under test (default: the real one). */
-  readonly clientMachine?: AnyStateMachine;
+  readonly clientMachine?: InitiatingEntityMachine;
   /** Replay one fast-check path (from a failure report) instead of a fresh search. */
   readonly path?: string;
   readonly onProgress?: (done: number, total: number) => void;
@@ -68,10 +69,10 @@ export interface SimSummary {
 /** Run one scenario and turn a thrown exception into a violation. */
 export function safeRun(
   scenario: Scenario,
-  serverMachine?: AnyStateMachine,
+  serverMachine?: ReceivingEntityMachine,
   coverage?: Coverage,
   clientCoverage?: Coverage,
-  clientMachine?: AnyStateMachine,
+  clientMachine?: InitiatingEntityMachine,
 ): RunResult | { error: string } {
   try {
     return runScenario(scenario, {

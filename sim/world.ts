@@ -4,9 +4,8 @@
  * is a pure function of the scenario (and the machine under test): no sockets, no wall
  * time, no Math.random; every choice comes from the scenario's seed.
  */
-import type { AnyStateMachine } from 'xstate';
 import { DEFAULT_SERVER_POLICY } from '../machines/policy.js';
-import type { ReceivingEntityMachineInput } from '../machines/receiving/index.js';
+import type { ReceivingEntityMachine, ReceivingEntityMachineInput } from '../machines/receiving/index.js';
 import { SIM_DOMAIN } from './accounts.js';
 import { VirtualClock } from './clock.js';
 import type { Coverage } from './coverage.js';
@@ -15,7 +14,7 @@ import { Link, type LinkFaults } from './link.js';
 import { ScriptedClient, SIM_MAX_STANZA_BYTES, type ClientRecord } from './peers/client.js';
 import { MachineClient } from './peers/machine-client.js';
 import { ScriptedServer } from './peers/server.js';
-import { initiatingEntityMachine } from '../machines/initiating/index.js';
+import { initiatingEntityMachine, type InitiatingEntityMachine } from '../machines/initiating/index.js';
 import { Rng } from './rng.js';
 import type { ClientPlan, LinkPlan, Scenario } from './scenario.js';
 
@@ -37,11 +36,11 @@ export interface World {
 
 export interface RunOptions {
   /** The receiving-entity machine (a deliberately broken variant in tests). */
-  readonly serverMachine?: AnyStateMachine;
+  readonly serverMachine?: ReceivingEntityMachine;
   readonly serverCoverage?: Coverage;
   readonly clientCoverage?: Coverage;
   /** The initiating-entity machine for machine clients (a deliberately broken variant in tests). */
-  readonly clientMachine?: AnyStateMachine;
+  readonly clientMachine?: InitiatingEntityMachine;
 }
 
 function faultsOf(plan: LinkPlan): LinkFaults {

@@ -3,6 +3,8 @@
  * the XState machine and its pure helpers.
  */
 export { initiatingEntityMachine } from './machine.js';
+/** The machine's type: what `SessionDriver<M>` and the simulator are typed by. */
+export type InitiatingEntityMachine = typeof import('./machine.js').initiatingEntityMachine;
 export type {
   ClientIdentity,
   InitiatingEntityContext,

@@ -3,6 +3,8 @@
  * the XState machine and its pure helpers.
  */
 export { receivingEntityMachine } from './machine.js';
+/** The machine's type: what `SessionDriver<M>` and the simulator are typed by. */
+export type ReceivingEntityMachine = typeof import('./machine.js').receivingEntityMachine;
 export type {
   BindDecision,
   FailEvent,

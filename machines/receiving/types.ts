@@ -5,7 +5,6 @@
  * by policy, the SASL exchange state of the one handshake in progress, and the one pending
  * bind request. No stanzas, no growing lists.
  */
-import type { StreamErrorCondition } from '../conditions.js';
 import type {
   ReceivingEntityInput,
   ServerStreamEvent,
@@ -15,28 +14,12 @@ import type {
 import type { SaslState } from '../sasl/api.js';
 import type { SaslFailureCondition } from '../conditions.js';
 
-/**
- * Operator- or runtime-requested stream error (not yet in the shared contract; proposed as
- * `STREAM_ERROR`): e.g. `<see-other-host/>` for a redirect, `<internal-server-error/>` when the
- * runtime caught an exception, `<reset/>` when the account's security context changed
- * (§4.9.3.16), `<host-gone/>` when a hosted domain is removed.
- * For `see-other-host`, `text` is the alternate host (§4.9.3.19 character data).
- */
-export interface FailEvent {
-  readonly type: 'FAIL';
-  readonly condition: StreamErrorCondition;
-  readonly text?: string;
-}
+/** The contract's events: FAIL (operator- or runtime-requested stream error) is one of them. */
+export type ReceivingEntityEvent = ServerStreamEvent;
+export type { FailEvent } from '../protocol.js';
 
-export type ReceivingEntityEvent = ServerStreamEvent | FailEvent;
-
-/**
- * The contract's input plus one optional policy the contract does not have yet:
- * §7.7.3 bind retries ("at least 5 and no more than 10"); default 5.
- */
-export interface ReceivingEntityMachineInput extends ReceivingEntityInput {
-  readonly maxBindAttempts?: number;
-}
+/** The contract's input, unchanged (maxBindAttempts defaults in ./bind.ts). */
+export type ReceivingEntityMachineInput = ReceivingEntityInput;
 
 /** One SASL step as it sits in context: the ServerStep with its bytes base64-encoded (JSON-safe). */
 export type PendingSaslStep =

@@ -9,23 +9,8 @@
 import type { SaslFailureCondition } from '../conditions.js';
 import type { MechanismName, RandomBytes } from '../protocol.js';
 
-/** RFC 5802 §2.2 / §3: what a server stores per account and hash: never the password. */
-export interface ScramKeys {
-  readonly salt: string; // base64
-  readonly iterations: number;
-  readonly storedKey: string; // base64 H(ClientKey)
-  readonly serverKey: string; // base64 HMAC(SaltedPassword, "Server Key")
-}
-
-/** An account's stored credentials, as the account store returns them. */
-export interface StoredCredentials {
-  readonly 'SCRAM-SHA-1'?: ScramKeys;
-  readonly 'SCRAM-SHA-256'?: ScramKeys;
-  /** §6.5.2 account-disabled */
-  readonly disabled?: boolean;
-  /** §6.5.3 credentials-expired */
-  readonly expired?: boolean;
-}
+// The stored credentials are part of the stream contract (the CREDENTIALS event carries them).
+export type { ScramKeys, StoredCredentials } from '../protocol.js';
 
 /** Mechanisms this library implements (a name outside this set is §6.5.7 invalid-mechanism). */
 export const IMPLEMENTED_MECHANISMS: readonly MechanismName[] = ['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'];

@@ -14,7 +14,7 @@ import * as net from 'node:net';
 import { DEFAULT_CLIENT_POLICY } from '../../machines/policy.js';
 import { parseJid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
-import { initiatingEntityMachine } from '../../machines/initiating/index.js';
+import { initiatingEntityMachine, type InitiatingEntityMachine } from '../../machines/initiating/index.js';
 import type { Command, InitiatingEntityInput, MechanismName, StreamOutcome, Timeouts } from '../../machines/protocol.js';
 import { withAttrs, type XmlElement } from '../../machines/xml.js';
 import { SocketTransport } from '../net/socket-transport.js';
@@ -76,6 +76,9 @@ export interface ClientEvents {
   wire: { readonly direction: 'in' | 'out'; readonly text: string };
 }
 
+/** The session driver running the initiating entity machine. */
+type ClientDriver = SessionDriver<InitiatingEntityMachine>;
+
 export type ClientStatus = 'idle' | 'connecting' | 'online' | 'waiting' | 'stopping' | 'stopped';
 
 const CLOSED: StreamOutcome = { kind: 'closed', rfc: '6120 §4.4' };
@@ -103,7 +106,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   private readonly queue: XmlElement[] = [];
   private readonly iqHandlers = new IqHandlers();
   private readonly pendingIqs = new Map<string, PendingIq>();
-  private driver: SessionDriver | undefined;
+  private driver: ClientDriver | undefined;
   private socket: net.Socket | undefined;
   private retryTimer: unknown;
   /** Where the next connection goes: host/port, or the target of a §4.9.3.19 redirect. */
@@ -300,7 +303,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       },
     });
     this.transport = transport;
-    const driver: SessionDriver = new SessionDriver({
+    const driver: ClientDriver = new SessionDriver({
       machine: initiatingEntityMachine,
       input: this.input,
       transport,
@@ -314,12 +317,11 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     driver.start();
   }
 
-  private onCommand(driver: SessionDriver, command: Command): void {
+  private onCommand(driver: ClientDriver, command: Command): void {
     if (driver !== this.driver) return;
     switch (command.type) {
       case 'authenticated': {
-        const ctx = driver.actor.getSnapshot().context as { mechanism?: MechanismName };
-        this.negotiated = ctx.mechanism;
+        this.negotiated = driver.actor.getSnapshot().context.mechanism;
         this.log('info', 'authenticated', { mechanism: this.negotiated });
         return;
       }
@@ -339,7 +341,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     }
   }
 
-  private goOnline(driver: SessionDriver, jid: string): void {
+  private goOnline(driver: ClientDriver, jid: string): void {
     this.state = 'online';
     this.boundJid = jid;
     this.backoff?.reset();

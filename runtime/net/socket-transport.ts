@@ -4,7 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
-import type { SessionDriver, Transport } from '../session/driver.js';
+import type { Transport, TransportSink } from '../session/driver.js';
 
 export type TlsRole =
   /** Receiving entity: present our certificate (§5.4.3.1). */
@@ -35,7 +35,7 @@ export interface SocketTransportOptions {
 
 export class SocketTransport implements Transport {
   private socket: Socket;
-  private driver: SessionDriver | undefined;
+  private driver: TransportSink | undefined;
   private readonly opts: SocketTransportOptions;
   private ended = false;
   private failed = false;
@@ -48,7 +48,7 @@ export class SocketTransport implements Transport {
   }
 
   /** Connect the transport to its driver and start reading. */
-  attach(driver: SessionDriver): void {
+  attach(driver: TransportSink): void {
     this.driver = driver;
     this.listen(this.socket);
   }

@@ -6,8 +6,9 @@
  */
 import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
+import type { StreamErrorCondition } from '../../machines/conditions.js';
 import type { Command, StreamOutcome } from '../../machines/protocol.js';
-import { receivingEntityMachine, type ReceivingEntityMachineInput } from '../../machines/receiving/index.js';
+import { receivingEntityMachine, type ReceivingEntityMachine, type ReceivingEntityMachineInput } from '../../machines/receiving/index.js';
 import type { XmlElement } from '../../machines/xml.js';
 import { SocketTransport } from '../net/socket-transport.js';
 import { SessionDriver, type SessionDriverOptions, type Transport } from '../session/driver.js';
@@ -38,12 +39,12 @@ export interface ConnectionHost {
  * calls `receive` and `closed` on it; both are intercepted here, the rest is the plain driver.
  * Bytes over the rate are held back (and the socket paused) until the bucket refills.
  */
-class ConnectionDriver extends SessionDriver {
+class ConnectionDriver extends SessionDriver<ReceivingEntityMachine> {
   private held: (Uint8Array | string)[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    opts: SessionDriverOptions,
+    opts: SessionDriverOptions<ReceivingEntityMachine>,
     private readonly bucket: TokenBucket,
     private readonly reading: { pause(): void; resume(): void },
     private readonly onClosed: () => void,
@@ -111,7 +112,7 @@ let nextId = 1;
 export class Connection {
   readonly id = nextId++;
   readonly remote: string;
-  readonly driver: SessionDriver;
+  readonly driver: SessionDriver<ReceivingEntityMachine>;
   private readonly transport: SocketTransport;
   private readonly driverImpl: ConnectionDriver;
   private readonly opened = Date.now();
@@ -188,7 +189,7 @@ export class Connection {
   }
 
   /** An operator- or runtime-requested stream error (e.g. §4.9.3.17 resource-constraint). */
-  fail(condition: string, text?: string): void {
+  fail(condition: StreamErrorCondition, text?: string): void {
     this.driver.send({ type: 'FAIL', condition, ...(text !== undefined ? { text } : {}) });
   }
 

@@ -7,8 +7,8 @@
  * driver runs over a TCP socket in the runtime and over an in-memory link in the
  * simulator. All protocol decisions stay in the machine.
  */
-import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import type { Command, StreamOutcome } from '../../machines/protocol.js';
+import { createActor, type Actor, type AnyStateMachine, type EventFromLogic, type InputFrom, type InspectionEvent } from 'xstate';
+import type { Command, StreamOutcome, TransportEvent } from '../../machines/protocol.js';
 import { StreamParser, type ParserEvent, type StreamParserOptions } from '../xml/parser.js';
 import { serializeElement, serializeHeader, STREAM_CLOSE_TAG } from '../xml/serialize.js';
 
@@ -36,10 +36,20 @@ export interface TransitionTrace {
   readonly rfc?: string;
 }
 
-export interface SessionDriverOptions {
+/**
+ * A machine the driver can run: it must accept every event the driver itself sends (the
+ * parser's and the transport's, `TransportEvent`). A machine that does not gets a compile
+ * error naming what is missing.
+ */
+export type StreamMachine<M extends AnyStateMachine> = [TransportEvent] extends [EventFromLogic<M>]
+  ? M
+  : M & { readonly 'machine must accept every TransportEvent': Exclude<TransportEvent, EventFromLogic<M>>['type'] };
+
+export interface SessionDriverOptions<M extends AnyStateMachine = AnyStateMachine> {
   /** `receivingEntityMachine` or `initiatingEntityMachine` (or a variant made with `.provide`). */
-  readonly machine: AnyStateMachine;
-  readonly input: unknown;
+  readonly machine: StreamMachine<M>;
+  /** The machine's own input type (`ReceivingEntityInput`, `InitiatingEntityInput`). */
+  readonly input: InputFrom<M>;
   readonly transport: Transport;
   readonly parser?: StreamParserOptions;
   /** §4.8.2 content namespace written as the default namespace of our stream. */
@@ -53,12 +63,25 @@ export interface SessionDriverOptions {
   readonly onWire?: (direction: 'in' | 'out', text: string) => void;
 }
 
-export class SessionDriver {
-  readonly actor: AnyActorRef;
+/** What a transport calls back on (SocketTransport, the simulator's link): any driver fits. */
+export interface TransportSink {
+  receive(chunk: Uint8Array | string): void;
+  tlsEstablished(info?: { peerVerified?: boolean; channelBinding?: string }): void;
+  tlsFailed(reason: string): void;
+  writeFailed(reason?: string): void;
+  closed(reason?: string): void;
+}
+
+/**
+ * Generic over its machine: `send` takes only that machine's events and `input` only its
+ * input, so a misspelt event or a server policy handed to the client does not compile.
+ */
+export class SessionDriver<M extends AnyStateMachine = AnyStateMachine> implements TransportSink {
+  readonly actor: Actor<M>;
   private readonly parser: StreamParser;
   private readonly transport: Transport;
   private readonly contentNamespace: string;
-  private readonly opts: SessionDriverOptions;
+  private readonly opts: SessionDriverOptions<M>;
   /** Set while `receive` dispatches parser events, so a restart can resume the rest of the input. */
   private dispatching = false;
   private resetRequested = false;
@@ -66,12 +89,12 @@ export class SessionDriver {
   private socketClosing = false;
   private finished: StreamOutcome | undefined;
 
-  constructor(opts: SessionDriverOptions) {
+  constructor(opts: SessionDriverOptions<M>) {
     this.opts = opts;
     this.transport = opts.transport;
     this.contentNamespace = opts.contentNamespace ?? 'jabber:client';
     this.parser = new StreamParser(opts.parser);
-    this.actor = createActor(opts.machine, {
+    this.actor = createActor(opts.machine as M, {
       input: opts.input,
       ...(opts.clock ? { clock: opts.clock as never } : {}),
       ...(opts.onTransition ? { inspect: (e: InspectionEvent) => this.inspect(e) } : {}),
@@ -90,9 +113,14 @@ export class SessionDriver {
     return this.finished;
   }
 
-  /** Host or application events: ROUTE_IN, SEND, CLOSE, SHUTDOWN, CREDENTIALS, RESOURCE_STATUS, ... */
-  send(event: { readonly type: string; readonly [key: string]: unknown }): void {
+  /** Host or application events of this machine: ROUTE_IN, SEND, CLOSE, SHUTDOWN, FAIL, CREDENTIALS, RESOURCE_STATUS, ... */
+  send(event: EventFromLogic<M>): void {
     if (!this.finished) this.actor.send(event);
+  }
+
+  /** The driver's own events (parser, TLS, socket): every stream machine accepts them (StreamMachine). */
+  private sendTransport(event: TransportEvent): void {
+    this.send(event as EventFromLogic<M>);
   }
 
   /** Bytes from the peer. */
@@ -104,21 +132,21 @@ export class SessionDriver {
 
   tlsEstablished(info: { peerVerified?: boolean; channelBinding?: string } = {}): void {
     this.tlsRequested = false;
-    this.send({ type: 'TLS_ESTABLISHED', ...info });
+    this.sendTransport({ type: 'TLS_ESTABLISHED', ...info });
   }
 
   tlsFailed(reason: string): void {
     this.tlsRequested = false;
-    this.send({ type: 'TLS_FAILED', reason });
+    this.sendTransport({ type: 'TLS_FAILED', reason });
   }
 
   writeFailed(reason?: string): void {
-    this.send({ type: 'WRITE_FAILED', reason });
+    this.sendTransport({ type: 'WRITE_FAILED', reason });
   }
 
   /** The connection is gone (peer FIN/RST or our close completed). */
   closed(reason?: string): void {
-    this.send({ type: 'SOCKET_CLOSED', reason });
+    this.sendTransport({ type: 'SOCKET_CLOSED', reason });
   }
 
   private dispatch(events: ParserEvent[]): void {
@@ -126,7 +154,7 @@ export class SessionDriver {
     try {
       for (let i = 0; i < events.length && !this.finished; i++) {
         const event = events[i]!;
-        this.actor.send(event);
+        this.actor.send(event as EventFromLogic<M>);
         if (this.tlsRequested) {
           // RFC 6120 §5.4.3.3: whatever plaintext followed <starttls/> in the same read is
           // discarded, never parsed as part of the TLS-protected stream (command injection).

@@ -3,7 +3,7 @@
  * SessionDriver the runtime client uses; the scenario supplies its policy (mechanisms,
  * initial response, resource) and what the application does once online.
  */
-import type { AnyStateMachine } from 'xstate';
+import type { InitiatingEntityMachine } from '../../machines/initiating/index.js';
 import { NS } from '../../machines/ns.js';
 import { DEFAULT_CLIENT_POLICY } from '../../machines/policy.js';
 import type { Command, InitiatingEntityInput } from '../../machines/protocol.js';
@@ -17,7 +17,7 @@ import { planStanza, SIM_MAX_STANZA_BYTES, type ClientRecord, type ClientWorld }
 
 export class MachineClient {
   readonly record: ClientRecord;
-  readonly driver: SessionDriver;
+  readonly driver: SessionDriver<InitiatingEntityMachine>;
   private readonly timers: PeerTimers;
   private seq = 0;
 
@@ -26,7 +26,7 @@ export class MachineClient {
     end: LinkEnd,
     readonly plan: MachineClientPlan,
     index: number,
-    machine: AnyStateMachine,
+    machine: InitiatingEntityMachine,
     onTransition?: (t: TransitionTrace) => void,
   ) {
     this.timers = new PeerTimers(world.clock);
