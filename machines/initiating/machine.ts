@@ -27,7 +27,7 @@
  */
 import { and, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, livenessRegion, plaintextIgnored, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
+import { closedState, closingState, gracefulClose, livenessRegion, plaintextIgnored, streamRules, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
 import { identityOf, responseHeaderProblem } from './header.js';
 import { initiatingEntitySetup, kindOf } from './setup.js';
 import { unexpectedElementCondition } from './stanza.js';
@@ -86,31 +86,8 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
           meta: { rfc: '6120 §5.4.3.2' },
           description: 'The TLS layer failed: terminate TCP, no closing tag.',
         },
-        STREAM_CLOSE: {
-          target: 'closed',
-          actions: 'answerClose',
-          meta: { rfc: '6120 §4.4' },
-          description: 'The server closed first: answer with our closing tag and close TCP.',
-        },
-        PARSE_ERROR: {
-          target: 'closing',
-          actions: { type: 'streamError', params: ({ event }) => ({ condition: event.condition, ...(event.text !== undefined ? { text: event.text } : {}) }) },
-          meta: { rfc: '6120 §4.9.3, §4.9.3.1, §4.9.3.2, §4.9.3.10, §4.9.3.13, §4.9.3.14, §4.9.3.18, §4.9.3.22' },
-          description:
-            'The XML layer rejected the input (§11): bad-format, bad-namespace-prefix, invalid-namespace, not-well-formed, policy-violation (size limits), restricted-xml or unsupported-encoding.',
-        },
-        HEADER: {
-          target: 'closing',
-          actions: { type: 'streamError', params: { condition: 'bad-format', text: 'unexpected stream header' } },
-          meta: { rfc: '6120 §4.9.3.1' },
-          description: 'A response header where no restart is due.',
-        },
-        CLOSE: {
-          target: 'closing',
-          actions: 'closeGracefully',
-          meta: { rfc: '6120 §4.4' },
-          description: 'The application ends the session: our closing tag, then wait for the server\'s.',
-        },
+        ...streamRules('server', { unexpectedHeader: 'A response header where no restart is due.' }), // §4.4 step 4, §4.9.3 from §11, §4.9.3.1
+        CLOSE: gracefulClose('The application ends the session: our closing tag, then wait for the server\'s.'),
         SEND: {
           meta: { rfc: '6120 §4.3.5' },
           description: 'Before the stream is bound no stanza may be sent (§4.3.5, §7.1): dropped; the runtime queues until online.',

@@ -20,7 +20,7 @@
  */
 import { and, assign, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, livenessRegion, plaintextIgnored, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
+import { closedState, closingState, gracefulClose, livenessRegion, plaintextIgnored, streamRules, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
 import { unexpectedElementCondition } from './elements.js';
 import { headerError } from './header.js';
 import { kindOf, receivingEntitySetup } from './setup.js';
@@ -60,25 +60,10 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
           meta: { rfc: '6120 §5.4.3.2' },
           description: 'The TLS layer failed: terminate TCP, no closing tag.',
         },
-        STREAM_CLOSE: {
-          target: 'closed',
-          actions: 'answerClose',
-          meta: { rfc: '6120 §4.4' },
-          description: 'The peer closed first: answer with our closing tag and close TCP.',
-        },
-        PARSE_ERROR: {
-          target: 'closing',
-          actions: { type: 'streamError', params: ({ event }) => ({ condition: event.condition, ...(event.text !== undefined ? { text: event.text } : {}) }) },
-          meta: { rfc: '6120 §4.9.3, §4.9.3.1, §4.9.3.2, §4.9.3.10, §4.9.3.13, §4.9.3.14, §4.9.3.18, §4.9.3.22' },
-          description:
-            'The XML layer rejected the input (§11): bad-format, bad-namespace-prefix, invalid-namespace, not-well-formed, policy-violation (size limits), restricted-xml or unsupported-encoding. (runtime/xml validates no schema, so it never raises invalid-xml, §4.9.3.11.)',
-        },
-        HEADER: {
-          target: 'closing',
-          actions: { type: 'streamError', params: { condition: 'bad-format', text: 'unexpected stream header' } },
-          meta: { rfc: '6120 §4.9.3.1' },
-          description: 'A stream header where no restart is due: XML that cannot be processed here.',
-        },
+        ...streamRules('peer', {
+          parseErrorNote: ' (runtime/xml validates no schema, so it never raises invalid-xml, §4.9.3.11.)',
+          unexpectedHeader: 'A stream header where no restart is due: XML that cannot be processed here.',
+        }), // §4.4 step 4, §4.9.3 from §11, §4.9.3.1: STREAM_CLOSE, PARSE_ERROR, HEADER
         SHUTDOWN: {
           target: 'closing',
           actions: { type: 'streamError', params: { condition: 'system-shutdown' } },
@@ -91,12 +76,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
           description:
             'Operator or runtime asks for a stream error: host-gone, internal-server-error, remote-connection-failed, reset, resource-constraint, see-other-host (the host as character data), undefined-condition.',
         },
-        CLOSE: {
-          target: 'closing',
-          actions: 'closeGracefully',
-          meta: { rfc: '6120 §4.4' },
-          description: 'We end the session: send our closing tag, then wait for the peer\'s.',
-        },
+        CLOSE: gracefulClose('We end the session: send our closing tag, then wait for the peer\'s.'),
         ELEMENT: [
           {
             guard: 'isStreamError',

@@ -5,6 +5,7 @@
  * they apply; every transition keeps its `meta.rfc` here. `peer` names the other side in
  * descriptions ('server' for the client machine, 'peer' for the server machine).
  */
+import type { StreamErrorCondition } from '../conditions.js';
 import { outcome } from './outcome.js';
 
 export type Peer = 'server' | 'peer';
@@ -24,6 +25,52 @@ export const transportLost = {
     description: 'Dead connection: close TCP without a stream error.',
   },
 } as const;
+
+/** The stream error the XML layer chose (§11), with its text when it gave one. */
+const conditionOfEvent = ({ event }: { event: { condition: StreamErrorCondition; text?: string } }) => ({
+  condition: event.condition,
+  ...(event.text !== undefined ? { text: event.text } : {}),
+});
+
+/** What each side says in its own words about the rules of `streamRules`. */
+interface StreamRuleWords {
+  /** Appended to the PARSE_ERROR description (e.g. what this side's XML layer never raises). */
+  readonly parseErrorNote?: string;
+  /** Why a header where no restart is due is bad-format on this side. */
+  readonly unexpectedHeader: string;
+}
+
+/**
+ * In `open`, for either side: the other side closed first (§4.4 step 4), the XML layer
+ * rejected its bytes (§11 → §4.9.3), or it sent a stream header where no restart is due.
+ */
+export function streamRules(peer: Peer, words: StreamRuleWords) {
+  return {
+    STREAM_CLOSE: {
+      target: 'closed',
+      actions: 'answerClose',
+      meta: { rfc: '6120 §4.4' },
+      description: `The ${peer} closed first: answer with our closing tag and close TCP.`,
+    },
+    PARSE_ERROR: {
+      target: 'closing',
+      actions: { type: 'streamError', params: conditionOfEvent },
+      meta: { rfc: '6120 §4.9.3, §4.9.3.1, §4.9.3.2, §4.9.3.10, §4.9.3.13, §4.9.3.14, §4.9.3.18, §4.9.3.22' },
+      description: `The XML layer rejected the input (§11): bad-format, bad-namespace-prefix, invalid-namespace, not-well-formed, policy-violation (size limits), restricted-xml or unsupported-encoding.${words.parseErrorNote ?? ''}`,
+    },
+    HEADER: {
+      target: 'closing',
+      actions: { type: 'streamError', params: { condition: 'bad-format', text: 'unexpected stream header' } },
+      meta: { rfc: '6120 §4.9.3.1' },
+      description: words.unexpectedHeader,
+    },
+  } as const;
+}
+
+/** In `open`: this side ends the stream (§4.4): our closing tag, then wait for the other's. */
+export function gracefulClose(description: string) {
+  return { target: 'closing', actions: 'closeGracefully', meta: { rfc: '6120 §4.4' }, description } as const;
+}
 
 /** In `negotiating`, first under negotiationTimeout: no XML may be sent during the TLS handshake (§5.4.3.1). */
 export function tlsHandshakeTimeout<const Id extends string>(machineId: Id) {
