@@ -23,12 +23,18 @@
  * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
  *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
  *   `<service-unavailable/>`, the same answer an absent account gives, because with no
- *   roster (RFC 6121 is out of scope) nobody else is entitled to learn that it exists (§10.2).
+ *   roster storage nobody else is entitled to learn that it exists (§10.2). The one exception,
+ *   a roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), is given for existing and absent accounts
+ *   alike, so it reveals nothing either.
+ *
+ * What the server answers to the IQs it handles itself (ping, disco, roster, session) is
+ * decided in one place, server-iq.ts; here only who is asked and how the answer is addressed.
  */
 import { stanzaErrorReply, type StanzaErrorCondition } from '../../machines/conditions.js';
 import { bare, formatJid, parseJid, type Jid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
-import { attr, child, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
+import { attr, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
+import { answerIq, type IqTarget } from './server-iq.js';
 
 /** What the router may ask about the server's state. */
 export interface RouterView {
@@ -48,8 +54,8 @@ export interface Delivery {
   readonly stanza: XmlElement;
 }
 
-/** XEP-0030 identity and features this server announces (§10.5.1: the server handles stanzas to its domain). */
-export const SERVER_FEATURES = [NS.DISCO_INFO, NS.PING] as const;
+/** XEP-0030 features this server announces (§10.5.1: the server handles stanzas to its domain); see server-iq.ts. */
+export { SERVER_FEATURES } from './server-iq.js';
 
 /**
  * parseJid with a one-entry memory: a stream tends to send many stanzas in a row from the
@@ -133,6 +139,9 @@ function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
   const { view, stanza } = r;
   const bareTo = formatJid(bare(to));
   const kind = stanza.name;
+  // §10.5.3.2: an IQ to another account's bare JID is answered by the server (see header), before
+  // the existence check so that existing and absent accounts get the same answer (§10.2).
+  if (kind === 'iq' && to.resource === undefined && bareTo !== senderBare) return r.accountIq(bareTo, false);
   // §10.5.3.1 no such user. Same answers as for an existing account with nothing connected (see below).
   if (!view.accountExists(to.local!)) return kind === 'presence' ? [] : r.fail('service-unavailable');
 
@@ -154,9 +163,8 @@ function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
     // §10.5.3.2: to the resources with a presence session; otherwise ignored.
     return resources.filter((full) => view.hasPresenceSession(full)).map((full) => ({ to: full, stanza }));
   }
-  // §10.5.3.2: "handle it directly on behalf of the intended recipient" — for the account itself only (see header).
-  if (bareTo === senderBare) return r.accountIq(bareTo);
-  return r.fail('service-unavailable');
+  // §10.5.3.2: "handle it directly on behalf of the intended recipient" — here the account itself (others: above).
+  return r.accountIq(bareTo);
 }
 
 /** One stanza's routing: the error replies and the server's own IQ handling. */
@@ -191,40 +199,27 @@ class Routing {
     const kind = this.stanza.name;
     if (kind === 'presence') return []; // directed presence to the server: nothing to do with it
     if (kind === 'message') return this.fail('service-unavailable'); // §10.5.1 (b): the server takes no messages
-    const type = attr(this.stanza, 'type');
-    if (type === 'result' || type === 'error') return []; // §10.3.3 rule 3 (our own pings are consumed by the machine)
-    const payload = childElements(this.stanza)[0]!;
-    const from = this.view.domain;
-    // XEP-0199 §4.3 client-to-server ping: an empty result.
-    if (type === 'get' && payload.name === 'ping' && payload.xmlns === NS.PING) return this.reply(from);
-    // XEP-0030 §3.1: the server's identity (server/im) and features.
-    if (type === 'get' && payload.name === 'query' && payload.xmlns === NS.DISCO_INFO) {
-      return this.discoInfo(from, el('identity', NS.DISCO_INFO, { category: 'server', type: 'im', name: 'xmpp-statekit' }));
-    }
-    return this.fail('service-unavailable'); // §10.3.3 rule 2 / §8.4: a payload we do not understand
+    // §10.3.3 rule 3 for results/errors (our own pings are consumed by the machine).
+    return this.answer({ kind: 'server' }, this.view.domain);
   }
 
-  /** §10.3.3 / §10.5.3.2: an IQ handled for the account `bareJid`, answering as that bare JID. */
-  accountIq(bareJid: string): Delivery[] {
-    const type = attr(this.stanza, 'type');
-    if (type === 'result' || type === 'error') return []; // §10.3.3 rule 3: no associated request
-    const payload = childElements(this.stanza)[0]!;
-    // §10.3.3 rule 1: "responding as if the server were the bare JID of the sending entity".
-    const from = attr(this.stanza, 'to') === undefined ? undefined : bareJid;
-    if (type === 'get' && payload.name === 'ping' && payload.xmlns === NS.PING) return this.reply(from);
-    if (type === 'get' && payload.name === 'query' && payload.xmlns === NS.DISCO_INFO) {
-      // XEP-0030 §3.1 / registry: a registered account.
-      return this.discoInfo(from, el('identity', NS.DISCO_INFO, { category: 'account', type: 'registered' }));
-    }
-    return this.fail('service-unavailable'); // §10.3.3 rule 2
+  /**
+   * §10.3.3 / §10.5.3.2: an IQ handled for the account `bareJid`, answering as that bare JID
+   * (§10.3.3 rule 1: "responding as if the server were the bare JID of the sending entity");
+   * `self`: asked by the account itself.
+   */
+  accountIq(bareJid: string, self = true): Delivery[] {
+    return this.answer({ kind: 'account', self }, attr(this.stanza, 'to') === undefined ? undefined : bareJid);
   }
 
-  private discoInfo(from: string | undefined, identity: XmlElement): Delivery[] {
-    const query = child(this.stanza, 'query', NS.DISCO_INFO)!;
-    // XEP-0030 §3.1: we publish no nodes; a request for one is item-not-found.
-    if (attr(query, 'node') !== undefined) return this.fail('item-not-found');
-    const features = SERVER_FEATURES.map((v) => el('feature', NS.DISCO_INFO, { var: v }));
-    return this.reply(from, el('query', NS.DISCO_INFO, {}, identity, ...features));
+  /** The answer of server-iq.ts, as a result from `from` or an error (§8.3.1); nothing for results and errors. */
+  private answer(target: IqTarget, from: string | undefined): Delivery[] {
+    const type = attr(this.stanza, 'type');
+    if (type !== 'get' && type !== 'set') return []; // §10.3.3 rule 3: no associated request
+    const answer = answerIq(type, childElements(this.stanza)[0]!, target);
+    if (answer.kind === 'error') return this.fail(answer.condition);
+    const result = el('iq', NS.CLIENT, { id: attr(this.stanza, 'id'), to: this.senderFull, from, type: 'result' }, answer.payload);
+    return [{ to: this.senderFull, stanza: result }];
   }
 }
 

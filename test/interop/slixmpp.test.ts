@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NS } from '../../machines/ns.js';
+import { SERVER_FEATURES } from '../../runtime/server/server-iq.js';
 import { eventually } from '../server/client.js';
 import { startServer, type Running } from '../server/fixture.js';
 import { startPeerProcess, type PeerExit } from './peer-process.js';
@@ -75,8 +75,8 @@ describe('slixmpp interop', () => {
     expect(out.b_received).toEqual({ from: a, to: b, body: 'hello from a' });
     expect(out.a_received).toEqual({ from: b, to: 'alice@localhost', body: 'hello from b' });
     expect(out.disco_identities).toEqual([['server', 'im']]);
-    expect(out.disco_features).toEqual([NS.DISCO_INFO, NS.PING].sort());
-    expect(out.roster).toBe('error:service-unavailable');
+    expect(out.disco_features).toEqual([...SERVER_FEATURES].sort()); // what the server really answers (server-iq.ts)
+    expect(out.roster).toBe('result'); // RFC 6121 §2.2: the empty roster
     expect(out.disconnected).toBe(true);
     // The server saw SCRAM logins, bound sessions and clean §4.4 closes.
     await eventually(() => running.server.connectionCount === 0, 5000, 'both connections closed');

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NS } from '../../machines/ns.js';
+import { SERVER_FEATURES } from '../../runtime/server/server-iq.js';
 import { eventually } from '../server/client.js';
 import { startServer, type Running } from '../server/fixture.js';
 import { startPeerProcess } from './peer-process.js';
@@ -82,8 +82,8 @@ describe('xmpp.js interop', () => {
     expect(out.a_received).toEqual({ from: b, to: 'alice@localhost', body: 'hello from b' });
     expect(out.ping_type).toBe('result');
     expect(out.disco_identities).toEqual([['server', 'im']]);
-    expect(out.disco_features).toEqual([NS.DISCO_INFO, NS.PING].sort());
-    expect(out.roster).toBe('error:service-unavailable');
+    expect(out.disco_features).toEqual([...SERVER_FEATURES].sort()); // what the server really answers (server-iq.ts)
+    expect(out.roster).toBe('result'); // RFC 6121 §2.2: the empty roster
     expect(out.stopped).toEqual(['offline', 'offline']);
     await eventually(() => running.server.connectionCount === 0, 5000, 'both connections closed');
     expect(running.logs.filter((l) => l.event === 'stream.ended').map((l) => l['kind'])).toEqual(['closed', 'closed']);

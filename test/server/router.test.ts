@@ -146,7 +146,7 @@ describe('RFC 6120 §10.5.1 the server\'s domain', () => {
     expect(pong!.stanza).toEqual(el('iq', NS.CLIENT, { id: 'q1', to: JULIET, from: DOMAIN, type: 'result' }));
   });
 
-  it('XEP-0030 disco#info → identity server/im and the features ping and disco#info', () => {
+  it('XEP-0030 disco#info → identity server/im and SERVER_FEATURES (server-iq.ts; detail in compat.test.ts)', () => {
     const [info] = route(iq(DOMAIN, discoInfo), view());
     const query = child(info!.stanza, 'query', NS.DISCO_INFO)!;
     expect(child(query, 'identity', NS.DISCO_INFO)!.attrs).toMatchObject({ category: 'server', type: 'im' });

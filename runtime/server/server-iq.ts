@@ -1,0 +1,122 @@
+/**
+ * The IQ requests the server answers itself: the one place where "what does the server say
+ * to this get/set" is decided (RFC 6120 §10.3.3, §10.5.1, §10.5.3.2). Pure: the router
+ * (router.ts) works out *who* is asked — the server's domain, or an account's bare JID on its
+ * behalf — and turns the answer into a stanza; this module only picks the answer.
+ *
+ * What everyday clients (profanity, poezio, aioxmpp, Gajim) ask right after binding, answered
+ * as Prosody does:
+ * - RFC 6121 §2.2 roster get → an empty roster (no roster storage yet, so every roster is empty);
+ * - RFC 3921 §3 session establishment (kept as a no-op by RFC 6121 Appendix E and
+ *   draft-cridland-xmpp-session) → an empty result;
+ * - XEP-0030 disco#info / disco#items on the domain and on the user's own bare JID;
+ * - XEP-0199 ping.
+ * Anything else is `<service-unavailable/>` (RFC 6120 §8.4, §10.3.3 rule 2).
+ */
+import type { StanzaErrorCondition } from '../../machines/conditions.js';
+import { NS } from '../../machines/ns.js';
+import { attr, el, type XmlElement } from '../../machines/xml.js';
+
+/** Namespaces answered here beyond machines/ns.ts (kept local: machines/ is edited elsewhere). */
+export const IQ_NS = {
+  /** RFC 6121 §2.1 roster management. */
+  ROSTER: 'jabber:iq:roster',
+  /** RFC 3921 §3 session establishment (draft-cridland-xmpp-session: optional). */
+  SESSION: 'urn:ietf:params:xml:ns:xmpp-session',
+  /** XEP-0030 Service Discovery (items). */
+  DISCO_ITEMS: 'http://jabber.org/protocol/disco#items',
+} as const;
+
+/** XEP-0030 features of the server's domain: what `serverIq` really answers. */
+export const SERVER_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS, NS.PING, IQ_NS.ROSTER, IQ_NS.SESSION] as const;
+
+/** XEP-0030 features of an account's bare JID, answered by the server for the user itself. */
+export const ACCOUNT_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS, NS.PING] as const;
+
+/** Who the IQ is addressed to, as the router resolved it. */
+export type IqTarget =
+  /** §10.5.1: the server's own domain. */
+  | { readonly kind: 'server' }
+  /**
+   * §10.3.3 (no 'to') / §10.5.3.2 (a local bare JID): the server answers for the account.
+   * `self`: the sender is that account (no 'to', or 'to' its own bare JID).
+   */
+  | { readonly kind: 'account'; readonly self: boolean };
+
+/** What the server answers: a result (with its payload, if any) or a stanza error. */
+export type IqAnswer =
+  | { readonly kind: 'result'; readonly payload?: XmlElement }
+  | { readonly kind: 'error'; readonly condition: StanzaErrorCondition };
+
+const result = (payload?: XmlElement): IqAnswer => (payload === undefined ? { kind: 'result' } : { kind: 'result', payload });
+const error = (condition: StanzaErrorCondition): IqAnswer => ({ kind: 'error', condition });
+const is = (payload: XmlElement, name: string, xmlns: string) => payload.name === name && payload.xmlns === xmlns;
+
+/**
+ * The answer to an IQ get/set (results and errors never reach here: §8.2.3, §10.3.3 rule 3)
+ * whose single payload (§8.2.3, checked by the router) is `payload`.
+ */
+export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTarget): IqAnswer {
+  if (is(payload, 'query', IQ_NS.ROSTER)) return rosterIq(type, target);
+  if (target.kind === 'account' && !target.self) {
+    // §10.5.3.2 / §10.2: to another account's bare JID, every non-roster IQ gets the same
+    // <service-unavailable/> an absent account gives (see the router's header).
+    return error('service-unavailable');
+  }
+  // XEP-0199 §4.3 client-to-server ping (to the domain, or to the server on the account's behalf): an empty result.
+  if (type === 'get' && is(payload, 'ping', NS.PING)) return result();
+  // RFC 3921 §3: a session request is answered with an empty result. Since RFC 6121 the session
+  // is established by binding (Appendix E); the request is a no-op kept for older clients,
+  // which may address it to the domain (RFC 3921 example) or send it without 'to'.
+  if (type === 'set' && is(payload, 'session', IQ_NS.SESSION)) return result();
+  if (type === 'get' && is(payload, 'query', NS.DISCO_INFO)) {
+    // XEP-0030 §3.1: we publish no nodes; a request for one is item-not-found.
+    if (attr(payload, 'node') !== undefined) return error('item-not-found');
+    const identity =
+      target.kind === 'server'
+        ? el('identity', NS.DISCO_INFO, { category: 'server', type: 'im', name: 'xmpp-statekit' })
+        : el('identity', NS.DISCO_INFO, { category: 'account', type: 'registered' }); // XEP-0030 registry
+    const features = (target.kind === 'server' ? SERVER_FEATURES : ACCOUNT_FEATURES).map((v) =>
+      el('feature', NS.DISCO_INFO, { var: v }),
+    );
+    return result(el('query', NS.DISCO_INFO, {}, identity, ...features));
+  }
+  if (type === 'get' && is(payload, 'query', IQ_NS.DISCO_ITEMS)) {
+    // XEP-0030 §4.1: no items (no components, no nodes) — an empty result; a node is item-not-found.
+    if (attr(payload, 'node') !== undefined) return error('item-not-found');
+    return result(el('query', IQ_NS.DISCO_ITEMS));
+  }
+  return error('service-unavailable'); // RFC 6120 §8.4 / §10.3.3 rule 2: a payload we do not understand
+}
+
+/**
+ * RFC 6121 §2 roster IQs.
+ *
+ * - Only the user may read or change its roster. RFC 6121 §2.3.3 (also applied to updates by
+ *   §2.4.3 and to deletes by §2.5.3): "The server MUST return a <forbidden/> stanza error to the
+ *   client if the sender of the roster set is not authorized to update the roster (where
+ *   typically only an authenticated resource of the account itself is authorized)". The RFC has
+ *   no such sentence for a roster get, but a roster is just as private to read (§2.1.3 defines
+ *   the get as "sent from client to server" about the user's own roster), so a get to another
+ *   account's bare JID is refused the same way. (The 'from' rule of §2.1.6 — a client MUST
+ *   ignore a roster push whose 'from' is not its own bare JID — is the client's side of the
+ *   same rule and does not apply to the server.) Openfire answers the same way. The router asks
+ *   us before it checks that the account exists, so an absent account gets the same
+ *   <forbidden/>: the answer does not reveal which accounts exist (RFC 6120 §10.2, §13.11).
+ * - Roster to the server's domain: not a roster of anyone → <service-unavailable/> (as Prosody,
+ *   which serves rosters for the user's own JID only).
+ * - Get from the user (no 'to', or to its own bare JID): §2.2 → the roster, always empty for
+ *   now, with no 'ver' (§2.6: a server without versioning omits it). §2.1.3 forbids <item/>s in
+ *   a get; like Prosody we do not refuse such a get, the items are ignored.
+ * - Set from the user: RFC 6121 §2.3 says the server MUST support it. Storing a roster is the
+ *   next step of the roster issue (roster storage in runtime/store, then roster pushes §2.1.6 to
+ *   interested resources); until then the honest answer is RFC 6120 §8.3.3.3
+ *   <feature-not-implemented/> (type 'cancel'): "the feature represented in the XML stanza is
+ *   not implemented by the intended recipient", so the client knows not to retry.
+ */
+function rosterIq(type: 'get' | 'set', target: IqTarget): IqAnswer {
+  if (target.kind === 'server') return error('service-unavailable');
+  if (!target.self) return error('forbidden');
+  if (type === 'get') return result(el('query', IQ_NS.ROSTER));
+  return error('feature-not-implemented');
+}
