@@ -57,7 +57,7 @@ export interface KeepaliveEvent { readonly type: 'KEEPALIVE' }
 export interface StreamCloseEvent { readonly type: 'STREAM_CLOSE' }
 /** The XML layer rejected the input (§11); `condition` is the stream error to send. */
 export interface ParseErrorEvent { readonly type: 'PARSE_ERROR'; readonly condition: StreamErrorCondition; readonly text?: string }
-/** The TLS handshake completed (§5.4.3.3). `peerIdentity` is what the certificate check found, when it ran. */
+/** The TLS handshake completed (§5.4.3.3). `peerVerified`: the peer's certificate passed the RFC 6125 check, when it ran; `channelBinding`: the binding data, when the runtime has it. */
 export interface TlsEstablishedEvent { readonly type: 'TLS_ESTABLISHED'; readonly peerVerified?: boolean; readonly channelBinding?: string }
 /** The TLS handshake failed (§5.4.3.2): the TCP connection is gone without a stream close. */
 export interface TlsFailedEvent { readonly type: 'TLS_FAILED'; readonly reason: string }

@@ -4,7 +4,7 @@
  * Every protocol decision they make is cited where it is made.
  */
 import { assign, enqueueActions, stateIn } from 'xstate';
-import { streamErrorSection, type StreamErrorCondition } from '../conditions.js';
+import { conditionOf, streamErrorSection, type StreamErrorCondition } from '../conditions.js';
 import { NS } from '../ns.js';
 import type { Command, StreamOutcome } from '../protocol.js';
 import { el, type XmlElement } from '../xml.js';
@@ -123,7 +123,7 @@ export const receivingEntitySetup = streamSetup<Ctx, Ev, ReceivingEntityMachineI
     /** §4.9.1.1: the peer sent a stream error and closed its stream; close ours and TCP. */
     answerStreamError: enqueueActions(({ context, event, enqueue }) => {
       const element = elementOf(event);
-      const condition = element?.children.find((c): c is XmlElement => typeof c !== 'string' && c.xmlns === NS.STREAM_ERRORS && c.name !== 'text')?.name;
+      const condition = element !== undefined ? conditionOf(element, NS.STREAM_ERRORS) : undefined;
       if (context.headerSent) enqueue.emit({ type: 'closeStream' });
       enqueue.emit({ type: 'closeSocket' });
       enqueue.assign({ outcome: outcome('error-received', '6120 §4.9.1.1', condition) });
