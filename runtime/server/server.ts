@@ -4,27 +4,17 @@
  * the router. On first run it creates the data directory, a self-signed certificate and the
  * account store (data-dir.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
-import * as tls from 'node:tls';
-import { stanzaErrorReply } from '../../machines/conditions.js';
-import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
-import type { RandomBytes, Timeouts } from '../../machines/protocol.js';
-import type { ReceivingEntityMachineInput } from '../../machines/receiving/index.js';
-import type { XmlElement } from '../../machines/xml.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { certificateIn, fakeSaltSecretIn, initDataDir, openStoreIn } from './data-dir.js';
+import { initDataDir, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
-import { SessionRegistry, type RegisteredSession } from './registry.js';
-import { presenceSessionChange, route, type Delivery, type RouterView } from './router.js';
+import { SessionRegistry } from './registry.js';
+import { stanzaRouter } from './routing.js';
+import { loadTls, machineInputFor, stripUndefined, type ServerPolicy } from './startup.js';
 
-/** Machine policy a server operator may change (RFC 6120 choices; defaults in machines/policy.ts). */
-export type ServerPolicy = Partial<Omit<ReceivingEntityMachineInput, 'domain' | 'random' | 'timeouts' | 'secure'>> & {
-  readonly timeouts?: Partial<Timeouts>;
-};
+export type { ServerPolicy };
 
 export interface ServerLimits {
   /** Largest top-level element in bytes; larger → `<policy-violation/>` (§4.9.3.14, §13.12). Default 262144. */
@@ -78,13 +68,6 @@ export interface XmppServer {
 
 const DEFAULTS = { maxStanzaBytes: 262_144, maxConnections: 1000, bytesPerSecond: 65_536, shutdownGraceMs: 5_000 };
 
-/** §4.7.3 stream ids, nonces, resourceparts, ping ids: unpredictable (real CSPRNG). */
-const random: RandomBytes = (n) => new Uint8Array(randomBytes(n));
-
-function pem(value: string): string {
-  return value.includes('-----BEGIN') ? value : readFileSync(value, 'utf8');
-}
-
 export function createServer(opts: ServerOptions = {}): XmppServer {
   const dataDir = opts.dataDir ?? './data';
   const info = initDataDir(dataDir, opts.domain);
@@ -92,61 +75,15 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const logger: Logger = createLogger(opts.logLevel ?? 'info', opts.logger);
   const limits = { ...DEFAULTS, ...stripUndefined(opts.limits ?? {}) };
   const burstBytes = opts.limits?.burstBytes ?? 2 * limits.maxStanzaBytes;
-  const { timeouts: timeoutOverrides, ...policy } = opts.policy ?? {};
-  const input: ReceivingEntityMachineInput = {
-    ...DEFAULT_SERVER_POLICY,
-    ...stripUndefined(policy),
-    timeouts: { ...DEFAULT_SERVER_POLICY.timeouts, ...stripUndefined(timeoutOverrides ?? {}) },
-    domain,
-    random,
-    fakeSaltSecret: fakeSaltSecretIn(dataDir),
-  };
-
-  let certificatePem: string | undefined;
-  let secureContext: tls.SecureContext | undefined;
-  if (input.tls !== 'none') {
-    if ((opts.cert === undefined) !== (opts.key === undefined)) throw new Error('give both cert and key, or neither');
-    if (opts.cert !== undefined && opts.key !== undefined) {
-      for (const f of [opts.cert, opts.key]) if (!f.includes('-----BEGIN') && !existsSync(f)) throw new Error(`no such file: ${f}`);
-      certificatePem = pem(opts.cert);
-      secureContext = tls.createSecureContext({ cert: certificatePem, key: pem(opts.key) });
-    } else {
-      const bundle = certificateIn(dataDir, domain);
-      certificatePem = bundle.certPem;
-      secureContext = tls.createSecureContext({ cert: bundle.certPem, key: bundle.keyPem });
-    }
-  }
+  const input = machineInputFor(opts.policy, domain, dataDir);
+  const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
   const registry = new SessionRegistry();
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  // Built once: a literal per stanza would allocate the object and its closures every time.
-  const view: RouterView = {
-    domain,
-    accountExists: (local) => accounts.exists(local),
-    resources: (bareJid) => registry.resources(bareJid),
-    hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
-  };
-  const routeStanza = (stanza: XmlElement, from: RegisteredSession): void => {
-    const presence = presenceSessionChange(stanza);
-    if (presence !== undefined) from.presence = presence;
-    let deliveries: Delivery[];
-    try {
-      deliveries = route(stanza, view, from.jid);
-    } catch (err) {
-      // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
-      logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
-      const type = stanza.attrs['type'];
-      deliveries = type === 'error' || type === 'result' ? [] : [{ to: from.jid, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
-    }
-    if (logger.enabled?.('debug') ?? true) {
-      logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
-    }
-    // §10.1: performed now, in order, while the sender's stanza is being handled.
-    for (const d of deliveries) registry.get(d.to)?.routeIn(d.stanza);
-  };
+  const routeStanza = stanzaRouter(domain, accounts, registry, logger);
 
   const host: ConnectionHost = {
     input,
@@ -247,8 +184,4 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     accounts.close();
     logger.info('stopped', {});
   }
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
