@@ -4,9 +4,11 @@
  * are root, and a daemon in the foreground as our child process, stopped by its PID.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -185,4 +187,14 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
+}
+
+/** What every private peer starts from: its domain, c2s port, accounts and a fresh directory of its own. */
+export async function peerBasics(opts: PeerOptions, name: string) {
+  const domain = opts.domain ?? 'localhost';
+  const port = opts.port ?? (await freePort());
+  const accounts = { ...DEFAULT_ACCOUNTS, ...opts.users };
+  const dir = mkdtempSync(join(tmpdir(), `xmppkit-${name}-`));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  return { domain, port, accounts, dir, cleanup };
 }

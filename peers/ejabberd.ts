@@ -7,20 +7,19 @@
  * can reach it. Stopped by the PID of the Erlang VM (the pid file ejabberd writes) and of
  * our child. Never the system service.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSelfSignedCertificate } from '../runtime/tls/certificate.js';
 import {
   chownTree,
-  DEFAULT_ACCOUNTS,
   packageVersion,
+  peerBasics,
   runTool,
   startDaemon,
   systemUser,
   type PeerOptions,
   type RunningPeer,
-} from '../peers/daemon.js';
+} from './daemon.js';
 import { freePort, LOOPBACK, waitForPort } from './ports.js';
 
 export interface EjabberdOptions extends PeerOptions {
@@ -84,12 +83,8 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
 /** Starts a private ejabberd; resolves once its c2s port accepts and the accounts exist. */
 export async function startEjabberd(opts: EjabberdOptions = {}): Promise<RunningPeer> {
   const version = await packageVersion('ejabberd', 'ejabberdctl');
-  const domain = opts.domain ?? 'localhost';
-  const port = opts.port ?? (await freePort());
+  const { domain, port, accounts, dir, cleanup } = await peerBasics(opts, 'ejabberd');
   const distPort = opts.distPort ?? (await freePort());
-  const accounts = { ...DEFAULT_ACCOUNTS, ...opts.users };
-  const dir = mkdtempSync(join(tmpdir(), 'xmppkit-ejabberd-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
     const { certPem, keyPem } = createSelfSignedCertificate(domain);
     writeFileSync(join(dir, 'server.pem'), `${certPem}${keyPem}`, { mode: 0o600 });

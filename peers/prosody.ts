@@ -4,21 +4,20 @@
  * only (no s2s, no HTTP, no components), SCRAM-stored accounts (internal_hashed), run in
  * the foreground as our child process and stopped by its PID. Never the system service.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSelfSignedCertificate } from '../runtime/tls/certificate.js';
 import {
   chownTree,
-  DEFAULT_ACCOUNTS,
   packageVersion,
+  peerBasics,
   runTool,
   startDaemon,
   systemUser,
   type PeerOptions,
   type RunningPeer,
-} from '../peers/daemon.js';
-import { freePort, LOOPBACK, waitForPort } from './ports.js';
+} from './daemon.js';
+import { LOOPBACK, waitForPort } from './ports.js';
 
 export interface ProsodyOptions extends PeerOptions {
   /**
@@ -75,11 +74,7 @@ export function prosodyConfig(dir: string, port: number, domain: string, opts: P
 /** Starts a private Prosody; resolves once its c2s port accepts. */
 export async function startProsody(opts: ProsodyOptions = {}): Promise<RunningPeer> {
   const version = await packageVersion('prosody', 'prosody');
-  const domain = opts.domain ?? 'localhost';
-  const port = opts.port ?? (await freePort());
-  const accounts = { ...DEFAULT_ACCOUNTS, ...opts.users };
-  const dir = mkdtempSync(join(tmpdir(), 'xmppkit-prosody-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  const { domain, port, accounts, dir, cleanup } = await peerBasics(opts, 'prosody');
   try {
     const { certPem, keyPem } = createSelfSignedCertificate(domain);
     writeFileSync(join(dir, 'server.crt'), certPem);
