@@ -42,6 +42,13 @@ export const MACHINES: readonly MachineEntry[] = [
     module: '../initiating/index.js',
     exportName: 'initiatingEntityMachine',
   },
+  {
+    name: 'client-connection',
+    title: 'Client connection lifecycle (reconnection, redirects, pre-online queue), RFC 6120 §3.3',
+    role: 'client',
+    module: '../connection/index.js',
+    exportName: 'clientConnectionMachine',
+  },
 ];
 
 export async function loadMachine(entry: MachineEntry): Promise<LoadedMachine> {

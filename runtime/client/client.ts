@@ -1,16 +1,19 @@
 /**
- * `createClient`: an XMPP client (RFC 6120 initiating entity) over TCP, built from the
- * initiating entity machine, the session driver and the socket transport. The machine
- * makes every protocol decision; this file adds what belongs to an application runtime:
+ * `createClient`: an XMPP client (RFC 6120 initiating entity) over TCP, built from two
+ * machines: the initiating entity machine makes every decision within a stream, and the
+ * connection lifecycle (machines/connection) every decision between streams: reconnection
+ * with randomized, truncated exponential back-off (§3.3), following `<see-other-host/>`
+ * (§4.9.3.19), and the bounded queue for stanzas sent before the stream is online (§4.3.5).
+ * This file performs what they ask on real sockets and adds what belongs to an application:
  *
  *  - certificate verification (tls-options.ts, RFC 6120 §13.7.2 / RFC 6125);
- *  - a bounded queue for stanzas sent before the stream is online (§4.3.5: the machine
- *    drops them), flushed in order on `online`;
- *  - answers to IQ get/set nobody handles: `<service-unavailable/>` (§8.4, iq.ts);
- *  - reconnection with randomized, truncated exponential back-off (§3.3, backoff.ts).
+ *  - IQ requests awaiting their replies, and `<service-unavailable/>` for IQ get/set
+ *    nobody handles (§8.4, iq.ts);
+ *  - events for the application (online, stanza, offline, error, reconnecting, ...).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as net from 'node:net';
+import { createActor, type Actor } from 'xstate';
 import { DEFAULT_CLIENT_POLICY } from '../../machines/policy.js';
 import { parseJid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
@@ -20,11 +23,11 @@ import { withAttrs, type XmlElement } from '../../machines/xml.js';
 import { SocketTransport } from '../net/socket-transport.js';
 import { SessionDriver, type Clock, type TransitionTrace } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/index.js';
-import { Backoff, resolveBackoff, type BackoffOptions } from './backoff.js';
+import { clientConnectionMachine, resolveBackoff, type BackoffOptions, type ClientConnectionMachine, type ConnectionCommand, type Endpoint, type StopReason } from '../../machines/connection/index.js';
 import { TypedEmitter } from './emitter.js';
 import { IqHandlers, isIqRequest, isIqResponse, stanzaErrorCondition, StanzaError, type IqHandler } from './iq.js';
-import { ClientError, isTransient } from './outcome.js';
-import { MAX_REDIRECTS, parseSeeOtherHost } from './redirect.js';
+import { ClientError } from './outcome.js';
+import { parseSeeOtherHost } from './redirect.js';
 import { clientTlsRole, type ClientTlsOptions } from './tls-options.js';
 
 /** Machine policy an application may change (RFC 6120 choices; defaults in machines/policy.ts). */
@@ -94,33 +97,48 @@ interface PendingIq {
   readonly timer: unknown;
 }
 
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  readonly resolve: (v: T) => void;
+  readonly reject: (e: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined); // the caller may never await; 'error' reports it too
+  return { promise, resolve, reject };
+}
+
 export class XmppClient extends TypedEmitter<ClientEvents> {
   readonly domain: string;
   readonly host: string;
   readonly port: number;
   private readonly opts: ClientOptions;
   private readonly input: InitiatingEntityInput;
-  private readonly backoff: Backoff | undefined;
   private readonly clock: Clock;
-  private readonly maxQueued: number;
-  private readonly queue: XmlElement[] = [];
+  /** Reconnection, redirects and the pre-online queue: machines/connection. */
+  private readonly lifecycle: Actor<ClientConnectionMachine>;
   private readonly iqHandlers = new IqHandlers();
   private readonly pendingIqs = new Map<string, PendingIq>();
   private driver: ClientDriver | undefined;
   private socket: net.Socket | undefined;
-  private retryTimer: unknown;
-  /** Where the next connection goes: host/port, or the target of a §4.9.3.19 redirect. */
-  private target: { host: string; port: number };
-  private redirects = 0;
+  /** Where the current connection went (the TLS session cache is per endpoint). */
+  private endpoint: Endpoint;
   /** §3.3 "RECOMMENDED to make use of TLS session resumption": the last session per host:port. */
   private readonly tlsSessions = new Map<string, Buffer>();
   private transport: SocketTransport | undefined;
-  private state: ClientStatus = 'idle';
   private boundJid: string | undefined;
   private negotiated: MechanismName | undefined;
   private lastOutcome: StreamOutcome | undefined;
-  private starting: { promise: Promise<string>; resolve: (jid: string) => void; reject: (e: Error) => void } | undefined;
-  private stopping: { promise: Promise<StreamOutcome>; resolve: (o: StreamOutcome) => void } | undefined;
+  /** The 'error' event's error, which a start() that gives up rejects with too. */
+  private lastFailure: ClientError | undefined;
+  private starting: Deferred<string> | undefined;
+  private stopping: Deferred<StreamOutcome> | undefined;
 
   constructor(opts: ClientOptions) {
     super();
@@ -130,7 +148,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.domain = jid.domain;
     this.host = opts.host ?? jid.domain;
     this.port = opts.port ?? 5222;
-    this.target = { host: this.host, port: this.port };
+    this.endpoint = { host: this.host, port: this.port };
     const { timeouts, ...policy } = opts.policy ?? {};
     this.input = {
       ...DEFAULT_CLIENT_POLICY,
@@ -141,19 +159,28 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       random: (n) => new Uint8Array(randomBytes(n)),
     };
     this.clock = opts.clock ?? realClock;
-    this.maxQueued = opts.maxQueuedStanzas ?? 100;
-    if (opts.reconnect) {
-      this.backoff = new Backoff(resolveBackoff(opts.reconnect === true ? {} : opts.reconnect), opts.random ?? Math.random);
-    }
+    this.lifecycle = createActor(clientConnectionMachine, {
+      input: {
+        home: this.endpoint,
+        reconnect: opts.reconnect ? resolveBackoff(opts.reconnect === true ? {} : opts.reconnect) : undefined,
+        maxQueued: opts.maxQueuedStanzas ?? 100,
+        random: opts.random ?? Math.random,
+      },
+      clock: this.clock as never,
+    });
+    this.lifecycle.on('*', (command) => this.perform(command));
+    this.lifecycle.start();
   }
 
   get status(): ClientStatus {
-    return this.state;
+    const s = this.lifecycle.getSnapshot();
+    if (s.matches('connecting')) return 'connecting';
+    return s.value as ClientStatus;
   }
 
   /** The full JID bound by the server (§7.6.1), while online. */
   get jid(): string | undefined {
-    return this.state === 'online' ? this.boundJid : undefined;
+    return this.status === 'online' ? this.boundJid : undefined;
   }
 
   /** The SASL mechanism of the last successful authentication (§6.3.3). */
@@ -173,23 +200,18 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
 
   /** Stanzas waiting for the stream to get online. */
   get queued(): number {
-    return this.queue.length;
+    return this.lifecycle.getSnapshot().context.queue.length;
   }
 
   /** Connect and negotiate; resolves with the bound full JID (§7.6.1). */
   start(): Promise<string> {
     if (this.starting) return this.starting.promise;
-    if (this.state === 'online' && this.boundJid) return Promise.resolve(this.boundJid);
-    if (this.state === 'stopping' || this.state === 'stopped') return Promise.reject(new Error('the client was stopped; create a new one'));
-    let resolve!: (jid: string) => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<string>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    promise.catch(() => undefined); // the caller may never await; 'error' reports it too
-    this.starting = { promise, resolve, reject };
-    this.connect();
+    const status = this.status;
+    if (status === 'online' && this.boundJid) return Promise.resolve(this.boundJid);
+    if (status === 'stopping' || status === 'stopped') return Promise.reject(new Error('the client was stopped; create a new one'));
+    this.starting = deferred<string>();
+    const { promise } = this.starting;
+    this.lifecycle.send({ type: 'START' });
     return promise;
   }
 
@@ -198,15 +220,13 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
    * (at most maxQueuedStanzas; one more throws) and written in order once online.
    */
   send(stanza: XmlElement): void {
-    if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`cannot send: the client is ${this.state}`);
-    if (this.state === 'online' && this.driver) {
-      this.driver.send({ type: 'SEND', stanza });
-      return;
+    const event = { type: 'SEND', stanza } as const;
+    if (!this.lifecycle.getSnapshot().can(event)) {
+      const status = this.status;
+      if (status === 'stopping' || status === 'stopped') throw new Error(`cannot send: the client is ${status}`);
+      throw new Error(`cannot send: ${this.queued} stanzas already wait for the stream to get online (maxQueuedStanzas)`);
     }
-    if (this.queue.length >= this.maxQueued) {
-      throw new Error(`cannot send: ${this.queue.length} stanzas already wait for the stream to get online (maxQueuedStanzas)`);
-    }
-    this.queue.push(stanza);
+    this.lifecycle.send(event);
   }
 
   /**
@@ -238,26 +258,15 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     return this;
   }
 
+
   /** Close gracefully (§4.4): our closing tag, the server's, then TCP. No reconnection afterwards. */
   stop(): Promise<StreamOutcome> {
     if (this.stopping) return this.stopping.promise;
-    let resolve!: (o: StreamOutcome) => void;
-    const promise = new Promise<StreamOutcome>((res) => (resolve = res));
-    this.stopping = { promise, resolve };
-    if (this.retryTimer !== undefined) {
-      this.clock.clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-    }
-    if (this.driver) {
-      this.state = 'stopping';
-      this.driver.send({ type: 'CLOSE' });
-    } else {
-      // Not connected (idle, TCP connect in progress, or waiting to reconnect): nothing to close.
-      // No stream, so no new 'offline' (the last one was announced when it ended).
-      this.socket?.destroy();
-      this.socket = undefined;
-      this.finish(this.lastOutcome ?? CLOSED, false);
-    }
+    this.stopping = deferred<StreamOutcome>();
+    const { promise } = this.stopping;
+    // Already final (the lifecycle gave up): nothing left to close.
+    if (this.status === 'stopped') this.stopping.resolve(this.lastOutcome ?? CLOSED);
+    else this.lifecycle.send({ type: 'STOP' });
     return promise;
   }
 
@@ -265,9 +274,57 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.opts.logger?.(level, message, data);
   }
 
-  private connect(): void {
-    this.state = 'connecting';
-    const { host, port } = this.target;
+  /** What the connection lifecycle asks for, in its order. */
+  private perform(command: ConnectionCommand): void {
+    switch (command.type) {
+      case 'connect':
+        this.connect({ host: command.host, port: command.port });
+        return;
+      case 'abort': {
+        const socket = this.socket;
+        this.socket = undefined;
+        socket?.destroy();
+        return;
+      }
+      case 'closeStream':
+        this.driver?.send({ type: 'CLOSE' });
+        return;
+      case 'write':
+        this.driver?.send({ type: 'SEND', stanza: command.stanza });
+        return;
+      case 'online': {
+        this.log('info', 'online', { jid: command.jid });
+        this.emit('online', command.jid);
+        const s = this.starting;
+        this.starting = undefined;
+        s?.resolve(command.jid);
+        return;
+      }
+      case 'offline':
+        this.emit('offline', command.outcome);
+        return;
+      case 'failed':
+        this.lastFailure = new ClientError(command.outcome);
+        this.emit('error', this.lastFailure);
+        return;
+      case 'redirected':
+        this.log('info', 'redirected', { host: command.host, port: command.port, count: command.count });
+        this.emit('redirected', { host: command.host, port: command.port, count: command.count });
+        return;
+      case 'reconnecting':
+        this.log('info', 'reconnecting', { attempt: command.attempt, delayMs: command.delayMs });
+        this.emit('reconnecting', { attempt: command.attempt, delayMs: command.delayMs, after: command.after });
+        return;
+      case 'stopped':
+        this.stopped(command.reason, command.outcome ?? CLOSED);
+        return;
+    }
+  }
+
+  /** RFC 6120 §3: a TCP connection; its failure is the end of a stream that never began. */
+  private connect(endpoint: Endpoint): void {
+    this.endpoint = endpoint;
+    const { host, port } = endpoint;
     this.log('info', 'connecting', { host, port });
     const socket = net.connect({ host, port });
     this.socket = socket;
@@ -277,8 +334,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       clearTimeout(timer);
       if (this.socket !== socket) return;
       this.socket = undefined;
-      // RFC 6120 §3: no TCP connection, so no stream.
-      this.ended({ kind: 'transport', rfc: '6120 §3', text: `cannot connect to ${host}:${port}: ${err.message}` });
+      this.streamEnded({ kind: 'transport', rfc: '6120 §3', text: `cannot connect to ${host}:${port}: ${err.message}` });
     };
     socket.once('error', failed);
     socket.once('connect', () => {
@@ -286,6 +342,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       socket.removeListener('error', failed);
       if (this.socket !== socket) return;
       this.attach(socket);
+      this.lifecycle.send({ type: 'CONNECTED' });
     });
   }
 
@@ -293,7 +350,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     // The session is only offered again to the same host:port by this client, whose TLS
     // settings (servername = our domain, ca, insecure) never change, so a resumed handshake
     // (which Node does not re-verify) stands for a certificate that was verified before.
-    const key = `${this.target.host}:${this.target.port}`;
+    const key = `${this.endpoint.host}:${this.endpoint.port}`;
     const session = this.tlsSessions.get(key);
     const transport = new SocketTransport(socket, {
       tls: {
@@ -317,6 +374,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     driver.start();
   }
 
+  /** What the stream machine asks beyond the wire: the session's milestones. */
   private onCommand(driver: ClientDriver, command: Command): void {
     if (driver !== this.driver) return;
     switch (command.type) {
@@ -326,7 +384,8 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
         return;
       }
       case 'online':
-        this.goOnline(driver, command.jid);
+        this.boundJid = command.jid;
+        this.lifecycle.send({ type: 'ONLINE', jid: command.jid });
         return;
       case 'deliver':
         this.incoming(command.stanza);
@@ -334,25 +393,11 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
       case 'ended':
         this.driver = undefined;
         this.socket = undefined;
-        this.ended(command.outcome);
+        this.streamEnded(command.outcome);
         return;
       default:
         return;
     }
-  }
-
-  private goOnline(driver: ClientDriver, jid: string): void {
-    this.state = 'online';
-    this.boundJid = jid;
-    this.backoff?.reset();
-    this.redirects = 0;
-    this.log('info', 'online', { jid });
-    // §4.3.5: now stanzas may flow; the queue goes first, in order.
-    for (const stanza of this.queue.splice(0)) driver.send({ type: 'SEND', stanza });
-    this.emit('online', jid);
-    const s = this.starting;
-    this.starting = undefined;
-    s?.resolve(jid);
   }
 
   private incoming(stanza: XmlElement): void {
@@ -374,7 +419,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     }
     if (isIqRequest(stanza)) {
       void this.iqHandlers.answer(stanza).then((reply) => {
-        if (this.state === 'online') this.send(reply);
+        if (this.status === 'online') this.send(reply);
       });
     }
   }
@@ -392,72 +437,38 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     return f === to.toLowerCase() || (f === undefined && to.toLowerCase() === this.domain);
   }
 
-  private ended(outcome: StreamOutcome): void {
+
+  /**
+   * One stream is over: what belonged to it goes (the bound JID, the IQs waiting for its
+   * replies), then the lifecycle decides what comes next (redirect, back-off or the end).
+   */
+  private streamEnded(outcome: StreamOutcome): void {
     this.lastOutcome = outcome;
-    const wasOnline = this.state === 'online';
     this.boundJid = undefined;
     this.log(outcome.kind === 'closed' ? 'info' : 'warn', 'offline', { ...outcome });
+    this.rejectPendingIqs(outcome);
+    // §4.9.3.19: where a <see-other-host/> points is parsed here (it needs node:net); whether to go is the lifecycle's rule.
+    const redirect = outcome.kind === 'error-received' && outcome.condition === 'see-other-host' ? parseSeeOtherHost(outcome.text) : undefined;
+    this.lifecycle.send({ type: 'ENDED', outcome, ...(redirect ? { redirect } : {}) });
+  }
+
+  private rejectPendingIqs(outcome: StreamOutcome): void {
     for (const [id, p] of this.pendingIqs) {
       this.clock.clearTimeout(p.timer);
       p.reject(new ClientError(outcome));
       this.pendingIqs.delete(id);
     }
-    if (this.stopping) {
-      this.finish(outcome, wasOnline || this.state === 'stopping');
-      return;
-    }
-    this.emit('offline', outcome);
-    const failure = new ClientError(outcome);
-    if (this.redirect(outcome)) return;
-    this.redirects = 0; // the run of successive redirects (§4.9.3.19) is over
-    if (!(outcome.kind === 'closed' && outcome.condition === undefined)) this.emit('error', failure);
-    // A reconnection after an outage starts again at the configured host (§3.3); a redirect
-    // target is where the service sent us then, not its entry point.
-    this.target = { host: this.host, port: this.port };
-    const delay = this.backoff && isTransient(outcome) ? this.backoff.next() : undefined;
-    if (delay !== undefined && this.backoff) {
-      this.state = 'waiting';
-      const attempt = this.backoff.attempts;
-      this.log('info', 'reconnecting', { attempt, delayMs: delay });
-      this.emit('reconnecting', { attempt, delayMs: delay, after: outcome });
-      this.retryTimer = this.clock.setTimeout(() => {
-        this.retryTimer = undefined;
-        if (this.state === 'waiting') this.connect();
-      }, delay);
-      return;
-    }
-    this.state = 'stopped';
-    const s = this.starting;
-    this.starting = undefined;
-    s?.reject(failure);
   }
 
-  /**
-   * §4.9.3.19: follow `<see-other-host/>` at once (it is an instruction, not an outage), at
-   * most MAX_REDIRECTS times in a row. The new stream is negotiated exactly like the first:
-   * same 'to' (the JID's domain), same TLS policy, and the certificate is verified against
-   * the same reference identity (tls-options.ts uses the domain, never the host), so a
-   * redirect can cost a connection attempt but cannot lead to an impostor.
-   */
-  private redirect(outcome: StreamOutcome): boolean {
-    if (outcome.kind !== 'error-received' || outcome.condition !== 'see-other-host') return false;
-    const to = parseSeeOtherHost(outcome.text);
-    if (to === undefined || this.redirects >= MAX_REDIRECTS) return false;
-    this.redirects++;
-    this.target = to;
-    this.log('info', 'redirected', { ...to, count: this.redirects });
-    this.emit('redirected', { ...to, count: this.redirects });
-    this.connect();
-    return true;
-  }
-
-  private finish(outcome: StreamOutcome, announce: boolean): void {
-    this.state = 'stopped';
+  /** The lifecycle is final: settle what the application waits for. */
+  private stopped(reason: StopReason, outcome: StreamOutcome): void {
     this.lastOutcome = outcome;
-    if (announce) this.emit('offline', outcome);
     const s = this.starting;
     this.starting = undefined;
-    s?.reject(new ClientError(outcome.kind === 'closed' ? { ...outcome, text: outcome.text ?? 'stopped before the stream got online' } : outcome));
+    // Stopped before getting online: say so, rather than a bare "stream closed".
+    if (reason === 'gave-up' && this.lastFailure?.outcome === outcome) s?.reject(this.lastFailure);
+    else if (reason === 'stopped' && outcome.kind === 'closed') s?.reject(new ClientError({ ...outcome, text: outcome.text ?? 'stopped before the stream got online' }));
+    else s?.reject(new ClientError(outcome));
     this.stopping?.resolve(outcome);
   }
 }

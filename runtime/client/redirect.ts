@@ -1,13 +1,14 @@
 /**
  * RFC 6120 §4.9.3.19 `<see-other-host/>`: the character data names where to reconnect,
  * "a valid domainpart or a domainpart plus port number" ("domainpart:port"), an IPv6
- * address in square brackets. The port defaults to 5222 (§3.2.1 fallback).
+ * address in square brackets. The port defaults to 5222 (§3.2.1 fallback). Parsing is the
+ * runtime's job (it needs node:net); whether to follow is the connection lifecycle's.
  */
 import { isIPv6 } from 'node:net';
 import { parseJid } from '../../machines/jid.js';
 
-/** §4.9.3.19: "abort the connection attempt after a certain number of successive redirects (e.g., at least 2 but no more than 5)". Choice: 3. */
-export const MAX_REDIRECTS = 3;
+/** How many successive redirects are followed is the lifecycle's rule (machines/connection). */
+export { MAX_REDIRECTS } from '../../machines/connection/index.js';
 
 export function parseSeeOtherHost(text: string | undefined): { host: string; port: number } | undefined {
   const s = text?.trim() ?? '';
