@@ -27,11 +27,13 @@
  */
 import { and, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, gracefulClose, livenessRegion, plaintextIgnored, streamRules, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
+import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules } from '../stream/states.js';
 import { identityOf, responseHeaderProblem } from './header.js';
-import { initiatingEntitySetup, kindOf } from './setup.js';
-import { unexpectedElementCondition } from './stanza.js';
+import { initiatingEntitySetup, unexpectedElementError } from './setup.js';
 import type { InitiatingEntityContext as Ctx } from './types.js';
+
+/** The stream errors cited for a server's stream error: the conditions only a server sends (§4.9.3). */
+const SERVER_STREAM_ERRORS = '6120 §4.9.1.1, §4.9.3.3, §4.9.3.5, §4.9.3.6, §4.9.3.8, §4.9.3.9, §4.9.3.11, §4.9.3.15, §4.9.3.16, §4.9.3.17, §4.9.3.19, §4.9.3.20, §4.9.3.25';
 
 export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
   id: 'initiatingEntity',
@@ -79,13 +81,8 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
       meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
       initial: 'negotiating',
       on: {
-        ...transportLost, // §4.6.1: SOCKET_CLOSED, WRITE_FAILED
-        TLS_FAILED: {
-          target: 'closed',
-          actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason) }],
-          meta: { rfc: '6120 §5.4.3.2' },
-          description: 'The TLS layer failed: terminate TCP, no closing tag.',
-        },
+        // §4.6.1 SOCKET_CLOSED, WRITE_FAILED; §5.4.3.2 TLS_FAILED, whose reason (e.g. the certificate check's) the application sees.
+        ...connectionLost(({ event }: { event: { reason?: string } }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason)),
         ...streamRules('server', { unexpectedHeader: 'A response header where no restart is due.' }), // §4.4 step 4, §4.9.3 from §11, §4.9.3.1
         CLOSE: gracefulClose('The application ends the session: our closing tag, then wait for the server\'s.'),
         SEND: {
@@ -93,17 +90,14 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
           description: 'Before the stream is bound no stanza may be sent (§4.3.5, §7.1): dropped; the runtime queues until online.',
         },
         ELEMENT: [
-          {
-            guard: 'isStreamError',
-            target: 'closed',
-            actions: 'answerStreamError',
-            meta: { rfc: '6120 §4.9.1.1, §4.9.3.3, §4.9.3.5, §4.9.3.6, §4.9.3.8, §4.9.3.9, §4.9.3.11, §4.9.3.15, §4.9.3.16, §4.9.3.17, §4.9.3.19, §4.9.3.20, §4.9.3.25' },
-            description:
-              'The server sent a stream error (any of §4.9.3; the cited ones only a server sends) and closed its stream; the condition (for see-other-host the host, §4.9.3.19) goes into the outcome.',
-          },
+          peerStreamError(
+            'closed',
+            SERVER_STREAM_ERRORS,
+            'The server sent a stream error (any of §4.9.3; the cited ones only a server sends) and closed its stream; the condition (for see-other-host the host, §4.9.3.19) goes into the outcome.',
+          ),
           {
             target: 'closing',
-            actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
+            actions: { type: 'streamError', params: unexpectedElementError },
             meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
             description: 'An element this state does not accept: unsupported-stanza-type (invalid-namespace for a jabber:server stanza, §4.9.3.10).',
           },
@@ -114,15 +108,11 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
           meta: { rfc: '6120 §4.3', summary: 'Stream negotiation: from our first header until a resource is bound' },
           initial: 'awaitingStreamHeader',
           after: {
-            negotiationTimeout: [
-              tlsHandshakeTimeout('initiatingEntity'), // §5.4.3.1
-              {
-                target: '#initiatingEntity.closing',
-                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
-                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                description: 'The server did not complete negotiation in time: it is not responding (§4.9.3.4).',
-              },
-            ],
+            negotiationTimeout: negotiationTimeouts(
+              'initiatingEntity',
+              { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' },
+              'The server did not complete negotiation in time: it is not responding (§4.9.3.4).',
+            ),
           },
           states: {
             awaitingStreamHeader: {
@@ -418,93 +408,71 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
             },
           },
         },
-        established: {
-          meta: { rfc: '6120 §4.3.5', summary: 'Negotiation complete: stanza exchange, with liveness checks alongside (§4.6)' },
-          type: 'parallel',
-          states: {
-            // Listed first on purpose: when an element ends the stream, this region's transition
-            // wins over the liveness region's reset (XState resolves conflicts in document order).
-            // For the same reason every ELEMENT outcome is handled here, not left to `open`.
-            stanzas: {
-              meta: { rfc: '6120 §8', summary: 'Stanzas in both directions' },
-              initial: 'exchanging',
-              states: {
-                exchanging: {
-                  meta: { rfc: '6120 §8', summary: 'Application stanzas are written; server stanzas are delivered' },
-                  on: {
-                    SEND: [
-                      {
-                        guard: 'mayWrite',
-                        actions: 'sendStanza',
-                        meta: { rfc: '6120 §8' },
-                        description: 'Written as given; the server stamps from (§8.1.2.1).',
-                      },
-                      {
-                        meta: { rfc: '6120 §4.3.5' },
-                        description: 'Stream, TLS and SASL elements belong to the negotiation, not to the application: dropped.',
-                      },
-                    ],
-                    ELEMENT: [
-                      {
-                        guard: 'isStreamError',
-                        target: '#initiatingEntity.closed',
-                        actions: 'answerStreamError',
-                        meta: { rfc: '6120 §4.9.1.1, §4.9.3.3, §4.9.3.5, §4.9.3.6, §4.9.3.8, §4.9.3.9, §4.9.3.11, §4.9.3.15, §4.9.3.16, §4.9.3.17, §4.9.3.19, §4.9.3.20, §4.9.3.25' },
-                        description: 'The server sent a stream error (any of §4.9.3) and closed its stream; the condition goes into the outcome.',
-                      },
-                      {
-                        guard: and(['isStanza', 'isPingReply']),
-                        actions: 'consumePingReply',
-                        meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
-                        description: 'The answer to our ping (result or error with its id): the stream is alive; not delivered.',
-                      },
-                      {
-                        guard: and(['isStanza', 'isServerPing']),
-                        actions: 'answerPing',
-                        meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §8.2.3' },
-                        description: 'The server checks we are alive: answered with an IQ result (same id), not delivered.',
-                      },
-                      {
-                        guard: 'isStanza',
-                        actions: 'deliver',
-                        meta: { rfc: '6120 §8' },
-                        description: 'To the application. IQ get/set it does not understand are its to answer (§8.4 service-unavailable).',
-                      },
-                      {
-                        guard: 'isEmptyFeatures',
-                        meta: { rfc: '6120 §4.3.5' },
-                        description: 'The server MAY send an empty <features/> after negotiation: nothing to do.',
-                      },
-                      {
-                        target: '#initiatingEntity.closing',
-                        actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
-                        meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
-                        description: 'A negotiation element after binding or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:server).',
-                      },
-                    ],
-                  },
-                },
+        established: establishedState({
+          exchanging: 'Application stanzas are written; server stanzas are delivered',
+          on: {
+            SEND: [
+              {
+                guard: 'mayWrite',
+                actions: 'sendStanza',
+                meta: { rfc: '6120 §8' },
+                description: 'Written as given; the server stamps from (§8.1.2.1).',
               },
-            },
-            // §4.6: idle → (whitespace keepalive | ping) → pinging → idle, or a connection-timeout stream error.
-            liveness: livenessRegion({
-              ping: {
-                guard: 'pingMode',
-                target: 'pinging',
-                actions: 'sendPing',
-                meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
-                description: 'Check the stream (§4.6.3): an XMPP ping to the server (an IQ get with a fresh id).',
+              {
+                meta: { rfc: '6120 §4.3.5' },
+                description: 'Stream, TLS and SASL elements belong to the negotiation, not to the application: dropped.',
               },
-              answered: 'Any element proves the server reads and writes the stream.',
-              pingTimeout: {
+            ],
+            // Every ELEMENT outcome is handled here, not left to `open`: see establishedState's region order.
+            ELEMENT: [
+              peerStreamError(
+                '#initiatingEntity.closed',
+                SERVER_STREAM_ERRORS,
+                'The server sent a stream error (any of §4.9.3) and closed its stream; the condition goes into the outcome.',
+              ),
+              pingReplyConsumed('XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3', 'The answer to our ping (result or error with its id): the stream is alive; not delivered.'),
+              {
+                guard: and(['isStanza', 'isServerPing']),
+                actions: 'answerPing',
+                meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §8.2.3' },
+                description: 'The server checks we are alive: answered with an IQ result (same id), not delivered.',
+              },
+              {
+                guard: 'isStanza',
+                actions: 'deliver',
+                meta: { rfc: '6120 §8' },
+                description: 'To the application. IQ get/set it does not understand are its to answer (§8.4 service-unavailable).',
+              },
+              {
+                guard: 'isEmptyFeatures',
+                meta: { rfc: '6120 §4.3.5' },
+                description: 'The server MAY send an empty <features/> after negotiation: nothing to do.',
+              },
+              {
                 target: '#initiatingEntity.closing',
-                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
-                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+                actions: { type: 'streamError', params: unexpectedElementError },
+                meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
+                description: 'A negotiation element after binding or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:server).',
               },
-            }),
+            ],
           },
-        },
+          liveness: {
+            ping: {
+              guard: 'pingMode',
+              target: 'pinging',
+              actions: 'sendPing',
+              meta: { rfc: 'XEP-0199 §4.3, RFC 6120 §4.6.3, §8.2.3' },
+              description: 'Check the stream (§4.6.3): an XMPP ping to the server (an IQ get with a fresh id).',
+            },
+            answered: 'Any element proves the server reads and writes the stream.',
+            pingTimeout: {
+              target: '#initiatingEntity.closing',
+              actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout', rfc: '6120 §4.6.2' } },
+              meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
+              description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+            },
+          },
+        }),
       },
     },
     // §4.4: STREAM_CLOSE (step 4), SOCKET_CLOSED, WRITE_FAILED, TLS_FAILED, closeTimeout (rule 3) → closed.

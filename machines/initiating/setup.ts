@@ -20,6 +20,7 @@ import {
   isServerPing,
   pingResult,
   readStreamError,
+  unexpectedElementCondition,
   type ServerElementKind,
 } from './stanza.js';
 import { outcome } from '../stream/outcome.js';
@@ -31,6 +32,8 @@ type Ev = InitiatingEntityEvent;
 
 const elementOf = (e: Ev): XmlElement | undefined => (e.type === 'ELEMENT' ? e.element : undefined);
 export const kindOf = (e: Ev): ServerElementKind | undefined => (e.type === 'ELEMENT' ? classifyServerElement(e.element) : undefined);
+/** streamError params for an element the current state does not accept: the condition its kind calls for (§4.9.3). */
+export const unexpectedElementError = ({ event }: { event: Ev }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') });
 const saslCtx = (c: Ctx) => ({ random: c.input.random });
 
 /** The decision a `<stream:features/>` element calls for in this context (undefined for other events). */

@@ -20,10 +20,9 @@
  */
 import { and, assign, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, gracefulClose, livenessRegion, plaintextIgnored, streamRules, tlsHandshakeTimeout, transportLost } from '../stream/states.js';
-import { unexpectedElementCondition } from './elements.js';
+import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules } from '../stream/states.js';
 import { headerError } from './header.js';
-import { kindOf, receivingEntitySetup } from './setup.js';
+import { receivingEntitySetup, unexpectedElementError } from './setup.js';
 import type { ReceivingEntityContext as Ctx } from './types.js';
 
 export const receivingEntityMachine = receivingEntitySetup.createMachine({
@@ -53,13 +52,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
       meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
       initial: 'negotiating',
       on: {
-        ...transportLost, // §4.6.1: SOCKET_CLOSED, WRITE_FAILED
-        TLS_FAILED: {
-          target: 'closed',
-          actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
-          meta: { rfc: '6120 §5.4.3.2' },
-          description: 'The TLS layer failed: terminate TCP, no closing tag.',
-        },
+        ...connectionLost(outcome('tls-failed', '6120 §5.4.3.2')), // §4.6.1 SOCKET_CLOSED, WRITE_FAILED; §5.4.3.2 TLS_FAILED
         ...streamRules('peer', {
           parseErrorNote: ' (runtime/xml validates no schema, so it never raises invalid-xml, §4.9.3.11.)',
           unexpectedHeader: 'A stream header where no restart is due: XML that cannot be processed here.',
@@ -78,13 +71,11 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
         },
         CLOSE: gracefulClose('We end the session: send our closing tag, then wait for the peer\'s.'),
         ELEMENT: [
-          {
-            guard: 'isStreamError',
-            target: 'closed',
-            actions: 'answerStreamError',
-            meta: { rfc: '6120 §4.9.1.1, §4.9.3.23' },
-            description: 'The peer sent a stream error (any condition; unsupported-feature, §4.9.3.23, only an initiating entity sends) and closed its stream.',
-          },
+          peerStreamError(
+            'closed',
+            '6120 §4.9.1.1, §4.9.3.23',
+            'The peer sent a stream error (any condition; unsupported-feature, §4.9.3.23, only an initiating entity sends) and closed its stream.',
+          ),
           {
             guard: 'isStarttls',
             target: 'closing',
@@ -94,7 +85,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
           },
           {
             target: 'closing',
-            actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
+            actions: { type: 'streamError', params: unexpectedElementError },
             meta: { rfc: '6120 §4.9.3.12, §4.3.5, §6.3.1, §7.3.1, §4.9.3.10, §4.9.3.24' },
             description:
               'An element no state accepts: not-authorized (stanza before auth/bind §4.3.5 §7.1, negotiation element after that step), invalid-namespace (§4.9.3.10) or unsupported-stanza-type (§4.9.3.24).',
@@ -106,15 +97,11 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
           meta: { rfc: '6120 §4.3', summary: 'Stream negotiation: from the first header until a resource is bound' },
           initial: 'awaitingStreamHeader',
           after: {
-            negotiationTimeout: [
-              tlsHandshakeTimeout('receivingEntity'), // §5.4.3.1
-              {
-                target: '#receivingEntity.closing',
-                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
-                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                description: 'Negotiation did not complete in time: the peer is not responding (§4.9.3.4).',
-              },
-            ],
+            negotiationTimeout: negotiationTimeouts(
+              'receivingEntity',
+              { condition: 'connection-timeout', kind: 'timeout' },
+              'Negotiation did not complete in time: the peer is not responding (§4.9.3.4).',
+            ),
           },
           states: {
             awaitingStreamHeader: {
@@ -415,93 +402,67 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
             },
           },
         },
-        established: {
-          meta: { rfc: '6120 §4.3.5', summary: 'Negotiation complete: stanza exchange, with liveness checks alongside (§4.6)' },
-          type: 'parallel',
-          states: {
-            // Listed first on purpose: when a stanza ends the stream, this region's transition
-            // wins over the liveness region's reset (XState resolves conflicts in document order).
-            stanzas: {
-              meta: { rfc: '6120 §8', summary: 'Stanzas in both directions' },
-              initial: 'exchanging',
-              states: {
-                exchanging: {
-                  meta: { rfc: '6120 §8', summary: 'Client stanzas are stamped and routed; routed stanzas are written' },
-                  on: {
-                    ELEMENT: [
-                      {
-                        guard: 'isStreamError',
-                        target: '#receivingEntity.closed',
-                        actions: 'answerStreamError',
-                        meta: { rfc: '6120 §4.9.1.1, §4.9.3.23' },
-                        description: 'The peer sent a stream error (any condition) and closed its stream.',
-                      },
-                      {
-                        guard: and(['isStanza', 'fromInvalid']),
-                        target: '#receivingEntity.closing',
-                        actions: { type: 'streamError', params: { condition: 'invalid-from' } },
-                        meta: { rfc: '6120 §4.9.3.9' },
-                        description: "'from' is neither the bound full JID nor the account's bare JID.",
-                      },
-                      {
-                        guard: and(['isStanza', 'isPingReply']),
-                        actions: 'consumePingReply',
-                        meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3' },
-                        description: 'The answer to our ping (result or error with its id): the stream is alive; not routed.',
-                      },
-                      {
-                        guard: 'isStanza',
-                        actions: 'deliver',
-                        meta: { rfc: '6120 §8.1.2.1, §8.1.5, §4.7.4' },
-                        description: "Stamp 'from' with the full JID (bare for subscription presence), add the stream's xml:lang when the stanza has none (§8.1.5), and route (§10).",
-                      },
-                      {
-                        guard: 'isStarttls',
-                        target: '#receivingEntity.closing',
-                        actions: 'tlsFailure',
-                        meta: { rfc: '6120 §5.4.2.2' },
-                      },
-                      {
-                        target: '#receivingEntity.closing',
-                        actions: { type: 'streamError', params: ({ event }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') }) },
-                        meta: { rfc: '6120 §4.9.3.24, §4.9.3.12, §4.9.3.10' },
-                        description: 'A second bind or SASL element: not-authorized; jabber:server stanza: invalid-namespace; else unsupported-stanza-type.',
-                      },
-                    ],
-                    ROUTE_IN: {
-                      actions: 'writeRoutedStanza',
-                      meta: { rfc: '6120 §10' },
-                      description: 'A stanza routed to this connected resource.',
-                    },
-                    REPLACED: {
-                      target: '#receivingEntity.closing',
-                      actions: { type: 'streamError', params: { condition: 'conflict', text: 'replaced by a new session' } },
-                      meta: { rfc: '6120 §4.9.3.3' },
-                      description: 'Another session bound this full JID (§7.7.2.2 #3).',
-                    },
-                  },
-                },
-              },
-            },
-            // §4.6: idle → (whitespace keepalive | ping) → pinging → idle, or a connection-timeout stream error.
-            liveness: livenessRegion({
-              ping: {
-                guard: 'pingMode',
-                target: 'pinging',
-                actions: 'sendPing',
-                meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3' },
-                description: 'Verify the stream before concluding the peer is idle (§4.6.3): an XMPP ping (an IQ get with a fresh id).',
-              },
-              answered: 'Any element proves the peer reads and writes the stream (a client that sends stanzas is not silent), not only the ping reply.',
-              pingTimeout: {
+        established: establishedState({
+          exchanging: 'Client stanzas are stamped and routed; routed stanzas are written',
+          on: {
+            ELEMENT: [
+              peerStreamError('#receivingEntity.closed', '6120 §4.9.1.1, §4.9.3.23', 'The peer sent a stream error (any condition) and closed its stream.'),
+              {
+                guard: and(['isStanza', 'fromInvalid']),
                 target: '#receivingEntity.closing',
-                actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
-                meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
-                description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+                actions: { type: 'streamError', params: { condition: 'invalid-from' } },
+                meta: { rfc: '6120 §4.9.3.9' },
+                description: "'from' is neither the bound full JID nor the account's bare JID.",
               },
-            }),
+              pingReplyConsumed('XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3', 'The answer to our ping (result or error with its id): the stream is alive; not routed.'),
+              {
+                guard: 'isStanza',
+                actions: 'deliver',
+                meta: { rfc: '6120 §8.1.2.1, §8.1.5, §4.7.4' },
+                description: "Stamp 'from' with the full JID (bare for subscription presence), add the stream's xml:lang when the stanza has none (§8.1.5), and route (§10).",
+              },
+              {
+                guard: 'isStarttls',
+                target: '#receivingEntity.closing',
+                actions: 'tlsFailure',
+                meta: { rfc: '6120 §5.4.2.2' },
+              },
+              {
+                target: '#receivingEntity.closing',
+                actions: { type: 'streamError', params: unexpectedElementError },
+                meta: { rfc: '6120 §4.9.3.24, §4.9.3.12, §4.9.3.10' },
+                description: 'A second bind or SASL element: not-authorized; jabber:server stanza: invalid-namespace; else unsupported-stanza-type.',
+              },
+            ],
+            ROUTE_IN: {
+              actions: 'writeRoutedStanza',
+              meta: { rfc: '6120 §10' },
+              description: 'A stanza routed to this connected resource.',
+            },
+            REPLACED: {
+              target: '#receivingEntity.closing',
+              actions: { type: 'streamError', params: { condition: 'conflict', text: 'replaced by a new session' } },
+              meta: { rfc: '6120 §4.9.3.3' },
+              description: 'Another session bound this full JID (§7.7.2.2 #3).',
+            },
           },
-        },
+          liveness: {
+            ping: {
+              guard: 'pingMode',
+              target: 'pinging',
+              actions: 'sendPing',
+              meta: { rfc: 'XEP-0199 §4.2, RFC 6120 §4.6.3, §8.2.3' },
+              description: 'Verify the stream before concluding the peer is idle (§4.6.3): an XMPP ping (an IQ get with a fresh id).',
+            },
+            answered: 'Any element proves the peer reads and writes the stream (a client that sends stanzas is not silent), not only the ping reply.',
+            pingTimeout: {
+              target: '#receivingEntity.closing',
+              actions: { type: 'streamError', params: { condition: 'connection-timeout', kind: 'timeout' } },
+              meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
+              description: 'Broken stream: no answer to the ping (§4.9.3.4).',
+            },
+          },
+        }),
       },
     },
     // §4.4: STREAM_CLOSE (step 4), SOCKET_CLOSED, WRITE_FAILED, TLS_FAILED, closeTimeout (rule 3) → closed.

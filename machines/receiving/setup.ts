@@ -19,7 +19,7 @@ import {
   successElement,
 } from './auth.js';
 import { bindError, bindResult, decideBinding, DEFAULT_MAX_BIND_ATTEMPTS, generateResource, parseBindRequest } from './bind.js';
-import { classifyElement, type ElementKind } from './elements.js';
+import { classifyElement, unexpectedElementCondition, type ElementKind } from './elements.js';
 import { streamErrorElementFor } from './errors.js';
 import { stageOf, tlsOffered, featuresElement } from './features.js';
 import { headerError, newStreamId, responseHeader } from './header.js';
@@ -33,6 +33,8 @@ type Ev = ReceivingEntityEvent;
 
 const elementOf = (e: Ev): XmlElement | undefined => (e.type === 'ELEMENT' ? e.element : undefined);
 export const kindOf = (e: Ev): ElementKind | undefined => (e.type === 'ELEMENT' ? classifyElement(e.element) : undefined);
+/** streamError params for an element the current state does not accept: the condition its kind calls for (§4.9.3). */
+export const unexpectedElementError = ({ event }: { event: Ev }) => ({ condition: unexpectedElementCondition(kindOf(event) ?? 'other') });
 const saslCtx = (c: Ctx) => ({ random: c.input.random, ...(c.input.fakeSaltSecret !== undefined ? { fakeSaltSecret: c.input.fakeSaltSecret } : {}) });
 const maxBindAttempts = (c: Ctx) => c.input.maxBindAttempts ?? DEFAULT_MAX_BIND_ATTEMPTS;
 const bindingFor = (c: Ctx, e: Ev) =>

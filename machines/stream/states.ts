@@ -5,6 +5,7 @@
  * they apply; every transition keeps its `meta.rfc` here. `peer` names the other side in
  * descriptions ('server' for the client machine, 'peer' for the server machine).
  */
+import { and } from 'xstate';
 import type { StreamErrorCondition } from '../conditions.js';
 import { outcome } from './outcome.js';
 
@@ -25,6 +26,23 @@ export const transportLost = {
     description: 'Dead connection: close TCP without a stream error.',
   },
 } as const;
+
+/**
+ * In `open`: the transport is gone (transportLost), or the TLS layer failed (§5.4.3.2):
+ * terminate TCP with no closing tag. `tlsOutcome`: the outcome to record (a side may keep the
+ * TLS layer's reason in it).
+ */
+export function connectionLost<const Params>(tlsOutcome: Params) {
+  return {
+    ...transportLost,
+    TLS_FAILED: {
+      target: 'closed',
+      actions: ['closeSocket', { type: 'recordOutcome', params: tlsOutcome }],
+      meta: { rfc: '6120 §5.4.3.2' },
+      description: 'The TLS layer failed: terminate TCP, no closing tag.',
+    },
+  } as const;
+}
 
 /** The stream error the XML layer chose (§11), with its text when it gave one. */
 const conditionOfEvent = ({ event }: { event: { condition: StreamErrorCondition; text?: string } }) => ({
@@ -83,6 +101,32 @@ export function tlsHandshakeTimeout<const Id extends string>(machineId: Id) {
   } as const;
 }
 
+/**
+ * `negotiating`'s negotiationTimeout (§4.6.2): silent during the TLS handshake (§5.4.3.1),
+ * else a connection-timeout stream error (§4.9.3.4). `params`: that stream error's.
+ */
+export function negotiationTimeouts<const Id extends string, const Params>(machineId: Id, params: Params, description: string) {
+  return [
+    tlsHandshakeTimeout(machineId),
+    {
+      target: `#${machineId}.closing`,
+      actions: { type: 'streamError', params },
+      meta: { rfc: '6120 §4.6.2, §4.9.3.4' },
+      description,
+    },
+  ] as const;
+}
+
+/** An ELEMENT entry: the other side sent a stream error and closed its stream (§4.9.1.1). */
+export function peerStreamError<const Target extends string>(target: Target, rfc: string, description: string) {
+  return { guard: 'isStreamError', target, actions: 'answerStreamError', meta: { rfc }, description } as const;
+}
+
+/** An ELEMENT entry in `established`: the answer to our ping proves the stream alive and is consumed (XEP-0199, §4.6.3). */
+export function pingReplyConsumed(rfc: string, description: string) {
+  return { guard: and(['isStanza', 'isPingReply']), actions: 'consumePingReply', meta: { rfc }, description } as const;
+}
+
 /** In the TLS handshake state: plaintext after the STARTTLS exchange (`command`) is never processed (§5.4.3.3). */
 export function plaintextIgnored(command: '<proceed/>' | '<starttls/>', elementNote = '') {
   const ignored = { meta: { rfc: '6120 §5.4.3.3' }, description: `Plaintext after ${command} is never processed.` } as const;
@@ -137,6 +181,39 @@ export function livenessRegion<const Ping, const Timeout>(choices: LivenessChoic
         },
         after: { pingTimeout: choices.pingTimeout },
       },
+    },
+  } as const;
+}
+
+/** What differs in `established`: what the stanza region does, and the liveness choices. */
+interface EstablishedParts<On, Ping, Timeout> {
+  /** Summary of `exchanging`. */
+  readonly exchanging: string;
+  /** `exchanging`'s handlers. */
+  readonly on: On;
+  readonly liveness: LivenessChoices<Ping, Timeout>;
+}
+
+/**
+ * `established` (§4.3.5): negotiation is complete; stanzas flow in one region while the
+ * liveness region (§4.6) watches for silence beside it.
+ */
+export function establishedState<const On, const Ping, const Timeout>(parts: EstablishedParts<On, Ping, Timeout>) {
+  return {
+    meta: { rfc: '6120 §4.3.5', summary: 'Negotiation complete: stanza exchange, with liveness checks alongside (§4.6)' },
+    type: 'parallel',
+    states: {
+      // Listed first on purpose: when an element ends the stream, this region's transition
+      // wins over the liveness region's reset (XState resolves conflicts in document order).
+      stanzas: {
+        meta: { rfc: '6120 §8', summary: 'Stanzas in both directions' },
+        initial: 'exchanging',
+        states: {
+          exchanging: { meta: { rfc: '6120 §8', summary: parts.exchanging }, on: parts.on },
+        },
+      },
+      // §4.6: idle → (whitespace keepalive | ping) → pinging → idle, or a connection-timeout stream error.
+      liveness: livenessRegion(parts.liveness),
     },
   } as const;
 }
