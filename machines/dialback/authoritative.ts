@@ -15,11 +15,10 @@
  * Choice: the secret is per hosted domain (`secretFor`), as the XEP's examples have one per
  * domain; a server that shares one secret across its domains returns the same one for each.
  */
-import { verifyAnswer, verifyError, type DbVerify } from './elements.js';
-import { keysEqual, type DialbackSecret } from './key.js';
 import type { XmlElement } from '../xml.js';
-
-export type DbVerifyRequest = Extract<DbVerify, { kind: 'request' }>;
+import { verifyAnswer, verifyError } from './elements.js';
+import { keysEqual, type DialbackSecret } from './key.js';
+import type { DbVerifyRequest } from './types.js';
 
 /** The secret of a domain this server is authoritative for; undefined when it hosts no such domain. */
 export type SecretFor = (domain: string) => DialbackSecret | undefined;

@@ -19,8 +19,7 @@
 import { parseJid } from '../jid.js';
 import { attr, type XmlElement } from '../xml.js';
 import { parseResult, parseVerify, type DbResult, type DbVerify, type DialbackFeature } from './elements.js';
-import type { DbVerifyRequest } from './authoritative.js';
-import type { DbResultRequest, DbVerifyAnswer, DomainPair } from './types.js';
+import type { DbResultRequest, DbVerifyAnswer, DbVerifyRequest, DomainPair } from './types.js';
 
 /** The key of a pair's machine: Sender Domain, a space, Target Domain (domains hold no spaces). */
 export function pairKey(pair: DomainPair): string {

@@ -30,8 +30,8 @@
  */
 import { and, enqueueActions, not, setup } from 'xstate';
 import type { DialbackErrorCondition } from './errors.js';
-import { resultAnswer, resultError, verifyRequest, type DbVerify } from './elements.js';
-import type { DbResultRequest, DialbackOutcome, DialbackPolicy, ReceivingDialbackCommand, ReceivingDialbackEvent, ReceivingDialbackInput, VerifyFailure } from './types.js';
+import { resultAnswer, resultError, verifyRequest } from './elements.js';
+import type { DbResultRequest, DbVerifyAnswer, DialbackOutcome, DialbackPolicy, ReceivingDialbackCommand, ReceivingDialbackEvent, ReceivingDialbackInput, VerifyFailure } from './types.js';
 
 export interface ReceivingDialbackContext {
   readonly streamId: string;
@@ -54,7 +54,7 @@ export const VERIFY_FAILURE_CONDITION: Readonly<Record<VerifyFailure, DialbackEr
 };
 
 const requestOf = (event: Ev): DbResultRequest | undefined => (event.type === 'REQUEST' ? event.request : undefined);
-const answerOf = (event: Ev): Exclude<DbVerify, { kind: 'request' }> | undefined => (event.type === 'VERIFY_ANSWER' ? event.answer : undefined);
+const answerOf = (event: Ev): DbVerifyAnswer | undefined => (event.type === 'VERIFY_ANSWER' ? event.answer : undefined);
 
 export const receivingDialbackSetup = setup({
   types: {

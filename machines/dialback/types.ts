@@ -93,6 +93,8 @@ export interface ReceivingDialbackInput {
 
 /** A `<db:result/>` request (Step 1). */
 export type DbResultRequest = Extract<DbResult, { kind: 'request' }>;
+/** A `<db:verify/>` request (Step 2). */
+export type DbVerifyRequest = Extract<DbVerify, { kind: 'request' }>;
 /** A `<db:verify/>` answer (Step 3). */
 export type DbVerifyAnswer = Exclude<DbVerify, { kind: 'request' }>;
 
