@@ -102,7 +102,7 @@ export const originatingDialback = originatingDialbackSetup.createMachine({
         dialbackTimeout: {
           target: 'failed',
           actions: { type: 'fail', params: { reason: 'timeout' } },
-          meta: { rfc: 'XEP-0220 §2.1.1' },
+          meta: { rfc: 'XEP-0220 §2.1.1' }, // Initiating Server requests authorization
           description: 'Timeout on the dialback operation (MAY, against denial of service and deadlock): counted as failed.',
         },
       },
@@ -112,32 +112,32 @@ export const originatingDialback = originatingDialbackSetup.createMachine({
             guard: and(['answersOurRequest', 'isValid']),
             target: 'authorized',
             actions: 'authorize',
-            meta: { rfc: 'XEP-0220 §2.1.1' },
+            meta: { rfc: 'XEP-0220 §2.1.1' }, // Initiating Server requests authorization
             description: "type='valid': the pair is verified; the queued stanzas may go.",
           },
           {
             guard: and(['answersOurRequest', 'isInvalid']),
             target: 'rejected',
             actions: 'reject',
-            meta: { rfc: 'XEP-0220 §2.1.1, §2.2.1' },
+            meta: { rfc: 'XEP-0220 §2.1.1, §2.2.1' }, // Initiating Server requests authorization; Receiving Server handles the authorization request
             description: "type='invalid': bounce the queued stanzas with internal-server-error; the Receiving Server will close the stream.",
           },
           {
             guard: 'answersOurRequest',
             target: 'failed',
             actions: 'failWithError',
-            meta: { rfc: 'XEP-0220 §2.1.1, §2.5' },
+            meta: { rfc: 'XEP-0220 §2.1.1, §2.5' }, // Initiating Server requests authorization; Dialback Error Conditions
             description: "type='error': not fatal for the stream; bounce the queued stanzas with remote-server-timeout.",
           },
           {
-            meta: { rfc: 'XEP-0220 §3.1' },
+            meta: { rfc: 'XEP-0220 §3.1' }, // Unsolicited Dialback
             description: 'Unsolicited: not an answer from our Target to our Sender (or a request on our outgoing stream): ignored.',
           },
         ],
         STREAM_LOST: {
           target: 'failed',
           actions: { type: 'fail', params: { reason: 'stream-lost' } },
-          meta: { rfc: 'XEP-0220 §2.1.1' },
+          meta: { rfc: 'XEP-0220 §2.1.1' }, // Initiating Server requests authorization
           description: 'The Receiving Server closed the stream or TCP while we waited: as a dialback error.',
         },
       },

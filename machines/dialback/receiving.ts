@@ -141,7 +141,7 @@ export const receivingDialbackSetup = setup({
 const streamLost = {
   target: 'abandoned',
   actions: 'abandon',
-  meta: { rfc: 'XEP-0220 §2.1.2' },
+  meta: { rfc: 'XEP-0220 §2.1.2' }, // Receiving Server requests verification
   description: 'The incoming stream is gone: nothing to answer on; a late verification result is dropped silently.',
 } as const;
 
@@ -167,27 +167,27 @@ export const receivingDialback = receivingDialbackSetup.createMachine({
             guard: not('targetHosted'),
             target: 'failed',
             actions: { type: 'dialbackError', params: { condition: 'item-not-found' } },
-            meta: { rfc: 'XEP-0220 §2.2.1, §2.5' },
+            meta: { rfc: 'XEP-0220 §2.2.1, §2.5' }, // Receiving Server handles the authorization request; Dialback Error Conditions
             description: 'The Target Domain is not ours: item-not-found, a dialback error, not a stream error (the stream may carry other pairs).',
           },
           {
             guard: not('dialbackAllowed'),
             target: 'failed',
             actions: { type: 'dialbackError', params: { condition: 'not-authorized' } },
-            meta: { rfc: 'XEP-0220 §2.5' },
+            meta: { rfc: 'XEP-0220 §2.5' }, // Dialback Error Conditions
             description: 'Policy wants a certificate (or other proof) for this peer, not dialback: not-authorized.',
           },
           {
             guard: not('tlsSatisfied'),
             target: 'failed',
             actions: { type: 'dialbackError', params: { condition: 'policy-violation' } },
-            meta: { rfc: 'XEP-0220 §2.5' },
+            meta: { rfc: 'XEP-0220 §2.5' }, // Dialback Error Conditions
             description: 'Policy wants TLS before dialback and the stream is not encrypted: policy-violation.',
           },
           {
             target: 'verifying',
             actions: 'requestVerification',
-            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2' },
+            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2' }, // Receiving Server handles the authorization request; Receiving Server requests verification
             description: 'Step 2: ask the Authoritative Server of the Sender Domain whether the key is valid for our stream ID.',
           },
         ],
@@ -200,7 +200,7 @@ export const receivingDialback = receivingDialbackSetup.createMachine({
         dialbackTimeout: {
           target: 'failed',
           actions: { type: 'dialbackError', params: { condition: 'remote-server-timeout', result: 'timeout' } },
-          meta: { rfc: 'XEP-0220 §2.5, §2.1.1' },
+          meta: { rfc: 'XEP-0220 §2.5, §2.1.1' }, // Dialback Error Conditions; Initiating Server requests authorization
           description: 'No answer from the Authoritative Server in time: remote-server-timeout.',
         },
       },
@@ -210,43 +210,43 @@ export const receivingDialback = receivingDialbackSetup.createMachine({
             guard: and(['answersOurVerify', 'isValid']),
             target: 'authorized',
             actions: 'authorize',
-            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2' },
+            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2' }, // Receiving Server handles the authorization request; Receiving Server requests verification
             description: "Step 3 valid → Step 4 type='valid': accept stanzas for the pair.",
           },
           {
             guard: and(['answersOurVerify', 'isInvalid', 'otherPairsAuthorized']),
             target: 'rejected',
             actions: 'rejectWithForbidden',
-            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2, §2.5' },
+            meta: { rfc: 'XEP-0220 §2.2.1, §2.1.2, §2.5' }, // Receiving Server handles the authorization request; Receiving Server requests verification; Dialback Error Conditions
             description: 'Step 3 invalid while other pairs are verified on the stream: a <forbidden/> dialback error instead, the stream stays.',
           },
           {
             guard: and(['answersOurVerify', 'isInvalid']),
             target: 'rejected',
             actions: 'rejectAndClose',
-            meta: { rfc: 'XEP-0220 §2.2.1' },
+            meta: { rfc: 'XEP-0220 §2.2.1' }, // Receiving Server handles the authorization request
             description: "Step 3 invalid, no other pair on the stream → Step 4 type='invalid', then the stream is closed.",
           },
           {
             guard: 'answersOurVerify',
             target: 'failed',
             actions: { type: 'dialbackError', params: { condition: 'remote-server-not-found' } },
-            meta: { rfc: 'XEP-0220 §2.5' },
+            meta: { rfc: 'XEP-0220 §2.5' }, // Dialback Error Conditions
             description: "Step 3 type='error': the Receiving Server MUST send remote-server-not-found.",
           },
           {
-            meta: { rfc: 'XEP-0220 §2.1.2, §3.1' },
+            meta: { rfc: 'XEP-0220 §2.1.2, §3.1' }, // Receiving Server requests verification; Unsolicited Dialback
             description: "An answer whose 'from', 'to' and 'id' do not match our request: unsolicited, ignored.",
           },
         ],
         VERIFY_FAILED: {
           target: 'failed',
           actions: 'verifyFailed',
-          meta: { rfc: 'XEP-0220 §2.5, §2.1.2' },
+          meta: { rfc: 'XEP-0220 §2.5, §2.1.2' }, // Dialback Error Conditions; Receiving Server requests verification
           description: 'The Authoritative Server could not be asked: remote-server-not-found, remote-connection-failed or remote-server-timeout.',
         },
         REQUEST: {
-          meta: { rfc: 'XEP-0220 §2.2.1' },
+          meta: { rfc: 'XEP-0220 §2.2.1' }, // Receiving Server handles the authorization request
           description: 'Another key for the pair while one is verified: ignored, the pending answer covers the pair.',
         },
         STREAM_LOST: streamLost,
