@@ -15,4 +15,9 @@ export const DEFAULT_DIALBACK_POLICY: DialbackPolicy = {
   requireTls: false,
   // Dialback stays the fallback when no certificate authenticates the peer (issue #10).
   dialbackAllowed: true,
+  // §2.6: multiplexing saves connections; the bound keeps one peer from growing a stream's
+  // pair table (and our Step 2 traffic) without limit. 100 pairs covers a virtual host with
+  // its MUC and upload components many times over; past it, resource-constraint tells the
+  // peer to open a new connection (§2.5).
+  maxPairsPerStream: 100,
 };

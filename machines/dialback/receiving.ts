@@ -4,7 +4,7 @@
  *
  *   idle ──REQUEST──► verifying ──valid───► authorized (final)  Step 4 type='valid'
  *     │  (checks: hosted,  │  (Step 2:  ──invalid─► rejected (final)    Step 4 type='invalid' + close,
- *     │   policy)          │  db:verify)                                 or <forbidden/> (other pairs)
+ *     │   policy, room)    │  db:verify)                                 or <forbidden/> (other pairs)
  *     └──► failed (final)  └── error / unreachable / lost / timeout ──► failed (final)  dialback error
  *   STREAM_LOST anywhere ──► abandoned (final)
  *
@@ -22,6 +22,11 @@
  *   (`pairRejected`) so the runtime logs it ("ought to log", §2.2.1).
  * - A second request for the pair while one is being verified is ignored: the pending answer
  *   covers it, and a second Step 2 would only double the load a forger can cause.
+ * - Checks before Step 2, in this order (the XEP orders none): a Target Domain we do not host
+ *   (item-not-found, §2.2.1), dialback refused by policy (not-authorized), TLS required and off
+ *   (policy-violation), the stream full (resource-constraint, DialbackPolicy.maxPairsPerStream).
+ *   'not-acceptable' is never sent: every way we fail to establish the identity has a more
+ *   precise row in the table.
  * - Errors, from the XEP's table (§2.5): the Authoritative Server answered type='error' →
  *   remote-server-not-found ("If an error is encountered in Step 3 ... MUST send
  *   <remote-server-not-found/>"); it could not be found / said host-unknown →
@@ -37,6 +42,7 @@ export interface ReceivingDialbackContext {
   readonly streamId: string;
   readonly hosted: readonly string[];
   readonly secured: boolean;
+  readonly pairsOnStream: number;
   readonly policy: DialbackPolicy;
   /** The request being handled (Sender Domain, Target Domain, key). */
   readonly request: DbResultRequest | undefined;
@@ -75,6 +81,7 @@ export const receivingDialbackSetup = setup({
     },
     dialbackAllowed: ({ context }) => context.policy.dialbackAllowed,
     tlsSatisfied: ({ context }) => context.secured || !context.policy.requireTls,
+    roomForPair: ({ context }) => context.pairsOnStream < context.policy.maxPairsPerStream,
     /** §2.1.2 "MUST ensure that the values of the 'from', 'to' and 'id' attributes correlate" (§3.1). */
     answersOurVerify: ({ context, event }) => {
       const a = answerOf(event);
@@ -152,6 +159,7 @@ export const receivingDialback = receivingDialbackSetup.createMachine({
     streamId: input.streamId,
     hosted: input.hosted,
     secured: input.secured,
+    pairsOnStream: input.pairsOnStream,
     policy: input.policy,
     request: undefined,
     outcome: undefined,
@@ -183,6 +191,13 @@ export const receivingDialback = receivingDialbackSetup.createMachine({
             actions: { type: 'dialbackError', params: { condition: 'policy-violation' } },
             meta: { rfc: 'XEP-0220 §2.5' }, // Dialback Error Conditions
             description: 'Policy wants TLS before dialback and the stream is not encrypted: policy-violation.',
+          },
+          {
+            guard: not('roomForPair'),
+            target: 'failed',
+            actions: { type: 'dialbackError', params: { condition: 'resource-constraint' } },
+            meta: { rfc: 'XEP-0220 §2.5, §2.6' }, // Dialback Error Conditions; Multiplexing
+            description: 'The stream already carries maxPairsPerStream pairs: resource-constraint, the peer should try a new connection.',
           },
           {
             target: 'verifying',

@@ -30,6 +30,8 @@ export interface DialbackPolicy {
    * first is the stream machine's business.
    */
   readonly dialbackAllowed: boolean;
+  /** §2.5 resource-constraint: most domain pairs one incoming stream may carry (multiplexing, §2.6). */
+  readonly maxPairsPerStream: number;
 }
 
 /** How a pair's negotiation ended: the machines' output (their final state's value). */
@@ -84,8 +86,10 @@ export type OriginatingDialbackCommand =
 export interface ReceivingDialbackInput {
   /** The 'id' of our response stream header on this incoming stream: what the key must sign. */
   readonly streamId: string;
-  /** The domains this server hosts: a Target Domain outside them gets item-not-found (§2.2.1). */
+  /** The domains this server hosts, prepared (lower case): a Target Domain outside them gets item-not-found (§2.2.1). */
   readonly hosted: readonly string[];
+  /** Other pairs on this stream, verified or being verified, when this one starts (for §2.5 resource-constraint). */
+  readonly pairsOnStream: number;
   /** TLS is on for this stream (for §2.5 policy-violation). */
   readonly secured: boolean;
   readonly policy: DialbackPolicy;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   dialbackFeature,
+  isDialbackElement,
   parseDialbackFeature,
   parseResult,
   parseVerify,
@@ -214,6 +215,10 @@ describe('dialback elements: strict parsers reject malformed input with a reason
   });
 
   it('XEP-0220 §2.1: an element of another name or namespace is not taken for a dialback element', () => {
+    expect(isDialbackElement(el('result', NS.DIALBACK))).toBe(true);
+    expect(isDialbackElement(el('verify', NS.DIALBACK))).toBe(true);
+    expect(isDialbackElement(el('result', NS.SERVER))).toBe(false);
+    expect(isDialbackElement(el('error', NS.DIALBACK))).toBe(false);
     expect(parseResult(el('verify', NS.DIALBACK))).toEqual({ ok: false, reason: 'not a <db:result/>' });
     expect(parseResult(el('result', NS.SERVER))).toEqual({ ok: false, reason: 'not a <db:result/>' });
     expect(parseVerify(el('result', NS.DIALBACK))).toEqual({ ok: false, reason: 'not a <db:verify/>' });

@@ -63,7 +63,7 @@ class Federation {
     const route = routeIncoming(e, new Set(this.receiving.keys()));
     if (route.kind !== 'result-request') throw new Error(`montague got ${route.kind}`);
     const actor = createActor(receivingDialback, {
-      input: { streamId: STREAM_ID, hosted: ['montague.example'], secured: true, policy: { ...DEFAULT_DIALBACK_POLICY, dialbackTimeout: TIMEOUT } },
+      input: { streamId: STREAM_ID, hosted: ['montague.example'], secured: true, pairsOnStream: this.receiving.size, policy: { ...DEFAULT_DIALBACK_POLICY, dialbackTimeout: TIMEOUT } },
       clock: this.montagueClock,
     });
     this.receiving.set(route.pair, actor);

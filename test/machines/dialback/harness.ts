@@ -37,6 +37,7 @@ export function receiving(overrides: Partial<ReceivingDialbackInput> = {}): Reco
     streamId: STREAM_ID,
     hosted: [TARGET, 'chat.montague.example'],
     secured: true,
+    pairsOnStream: 0,
     policy: { ...DEFAULT_DIALBACK_POLICY, dialbackTimeout: TIMEOUT },
     ...overrides,
   };

@@ -73,6 +73,17 @@ describe('receivingDialback: the Receiving Server for one domain pair (XEP-0220 
     expect(optional.step(request()).map((c) => c.type)).toEqual(['verify']);
   });
 
+  it('XEP-0220 §2.5, §2.6: a stream already carrying maxPairsPerStream pairs → resource-constraint; one fewer → verification', () => {
+    const full = receiving({ pairsOnStream: 2, policy: { ...DEFAULT_DIALBACK_POLICY, maxPairsPerStream: 2 } });
+    expect(full.step(request())).toEqual([
+      { type: 'send', element: resultError(TARGET, SENDER, 'resource-constraint') },
+      { type: 'pairFailed', from: SENDER, to: TARGET, condition: 'resource-constraint' },
+    ]);
+    expect(full.at()).toEqual(['failed']);
+    const room = receiving({ pairsOnStream: 1, policy: { ...DEFAULT_DIALBACK_POLICY, maxPairsPerStream: 2 } });
+    expect(room.step(request()).map((c) => c.type)).toEqual(['verify']);
+  });
+
   it("XEP-0220 §2.2.1: Step 3 valid → Step 4 type='valid' from Target to Sender, and the pair is authorized", () => {
     const r = verifying();
     expect(r.step(verdict('valid'))).toEqual([
