@@ -1,6 +1,6 @@
 /**
  * XML namespaces of XMPP Core (RFC 6120 §4.8, §5.4, §6.4, §7.4, §8.3.2) and the
- * extensions the model uses (XEP-0199 ping, XEP-0030 disco).
+ * extensions the model uses (XEP-0199 ping, XEP-0030 disco, XEP-0220 dialback).
  */
 export const NS = {
   /** RFC 6120 §4.8.1 the stream namespace; its prefix on the wire is always 'stream' (§4.8.5). */
@@ -9,6 +9,10 @@ export const NS = {
   CLIENT: 'jabber:client',
   /** RFC 6120 §4.8.2 content namespace of server-to-server streams. */
   SERVER: 'jabber:server',
+  /** XEP-0220 §2.4.1 Server Dialback: `<db:result/>`, `<db:verify/>` (declared on a 'jabber:server' stream header). */
+  DIALBACK: 'jabber:server:dialback',
+  /** XEP-0220 §2.4.2 the stream feature announcing dialback error handling (`<dialback><errors/></dialback>`). */
+  DIALBACK_FEATURES: 'urn:xmpp:features:dialback',
   /** RFC 6120 §4.9.2 stream error conditions. */
   STREAM_ERRORS: 'urn:ietf:params:xml:ns:xmpp-streams',
   /** RFC 6120 §5.4 STARTTLS. */
