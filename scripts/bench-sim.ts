@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_TIMEOUTS } from '../machines/policy.js';
 import { runScenario } from '../sim/run.js';
-import { breakdown } from './bench-sim-breakdown.js';
+import { breakdown, eventProfile } from './bench-sim-breakdown.js';
 import type { Scenario, StanzaKind } from '../sim/scenario.js';
 
 const TARGET = 2_000;
@@ -101,5 +101,9 @@ const parts = breakdown(scenario(0));
 const perSession = 1e6 / rate;
 console.log(`one session, ${perSession.toFixed(0)} µs of CPU; replayed alone: server machine (XState, RFC rules, SCRAM server side) ${parts.machine.toFixed(0)} µs, both XML parsers ${parts.parsers.toFixed(0)} µs; the rest (client peer, serialization, links, clock, host, invariants) ${(perSession - parts.machine - parts.parsers).toFixed(0)} µs`);
 console.log(`the server machine alone allows at most ${Math.round(1e6 / parts.machine)} sessions per CPU-second (ratio to the target ${(1e6 / parts.machine / TARGET).toFixed(2)})`);
+console.log('server machine per event type (one session): count × µs per event = µs; XState microsteps per event (eventless among them)');
+for (const e of eventProfile(scenario(0))) {
+  console.log(`  ${e.type.padEnd(16)} ${String(e.count).padStart(3)} × ${e.micros.toFixed(1).padStart(6)} µs = ${(e.count * e.micros).toFixed(0).padStart(4)} µs   ${e.microsteps.toFixed(1)} microsteps (${e.eventless.toFixed(1)} eventless)`);
+}
 console.log(`heap: ${tuned ? `${YOUNG_GEN_FLAG} (set BENCH_GC_TUNING=0 for V8's default)` : "V8's default young generation"}`);
 process.exitCode = violations === 0 ? 0 : 1;
