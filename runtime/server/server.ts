@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import type { AccountStore } from '../store/accounts.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { initDataDir, openStoreIn } from './data-dir.js';
+import { initDataDir, openRosterStoreIn, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { stanzaRouter } from './routing.js';
@@ -79,11 +79,12 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
+  const rosters = openRosterStoreIn(dataDir); // after the account store: the schema is migrated by whichever opens first
   const registry = new SessionRegistry();
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  const routeStanza = stanzaRouter(domain, accounts, registry, logger);
+  const routeStanza = stanzaRouter(domain, accounts, rosters, registry, logger);
 
   const host: ConnectionHost = {
     input,
@@ -181,6 +182,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       await Promise.all(left.map((c) => c.whenClosed()));
     }
     await listenerClosed;
+    rosters.close();
     accounts.close();
     logger.info('stopped', {});
   }
