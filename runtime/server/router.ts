@@ -19,7 +19,8 @@
  * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
  *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
  * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
- *   session: without a roster the account is its only subscriber (see selfBroadcast);
+ *   session: without presence subscriptions (RFC 6121 §3, not here yet) the account is its
+ *   only subscriber (see selfBroadcast);
  * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
  *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
  *   `<service-unavailable/>`, the same answer an absent account gives, because without
@@ -140,11 +141,12 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
 
 /**
  * §10.3.2: presence without 'to' is broadcast to the entities subscribed to the sender. With
- * no roster (RFC 6121 is out of scope) the only such entity is the account itself: its
+ * no presence subscriptions yet (RFC 6121 §3; rosters store the state, nothing sets it) the only
+ * such entity is the account itself: its
  * resources that have a presence session get it (RFC 6121 §4.2.2 and §4.5.2 do the same for
  * the user's own resources; the sender's flag was updated before routing, so available
  * presence comes back to the sender and unavailable presence goes to the others only).
- * Other presence types without 'to' (subscription management, probes) concern a roster: none.
+ * Other presence types without 'to' (subscription management, probes) concern subscriptions: none yet.
  */
 function selfBroadcast(r: Routing, senderBare: string): Delivery[] {
   const type = attr(r.stanza, 'type');

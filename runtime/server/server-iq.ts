@@ -120,9 +120,9 @@ export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTar
  * - Roster to the server's domain: not a roster of anyone → <service-unavailable/> (as Prosody,
  *   which serves rosters for the user's own JID only).
  * - Get or set from the user (no 'to', or to its own bare JID): RFC 6121 §2.2 - §2.6, decided in
- *   roster.ts against the stored roster. Without a roster store (a host that keeps none) the
- *   answer is RFC 6121 §2.2's <service-unavailable/> for an unsupported roster namespace...
- *   not reached by the server, which always has one: see router.ts.
+ *   roster.ts against the stored roster (the server always has one). A host that keeps no
+ *   rosters (the simulator) passes none and gets RFC 6121 §2.2's answer for a server that does
+ *   not support the roster namespace, <service-unavailable/>.
  */
 function rosterIq(type: 'get' | 'set', query: XmlElement, target: IqTarget, roster: AccountRoster | undefined): IqAnswer {
   if (target.kind === 'server') return error('service-unavailable');
