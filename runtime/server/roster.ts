@@ -21,17 +21,19 @@
  *   subscription state, and a new item starts at 'none'.
  * - A get's <item/> children (§2.1.3: MUST NOT be there) are ignored, as Prosody does.
  * - Versioning (§2.6) is on: every result and push carries 'ver'. For a get with 'ver',
- *   §2.6.3 allows the complete roster or an empty result followed by interim pushes. We answer
- *   an empty result when 'ver' is the current version (nothing to push) and the complete
- *   roster otherwise, the second option §2.6.3 itself names for a version the server "cannot
- *   associate ... with any previous version" — we keep no history of removed items, so no
- *   older version can be turned into exact interim pushes.
+ *   §2.6.3 allows the complete roster or an empty result followed by interim pushes, and says
+ *   which it SHOULD be: the empty result and one interim push per item changed since that
+ *   version (to the requester only: the other resources had the live pushes), unless the
+ *   complete roster is smaller (here: unless there are at least as many changes as items) or
+ *   the version cannot be associated with one the store can bring forward (another roster's,
+ *   unparsable, or older than the deletions it remembers, runtime/store/roster.ts) — then
+ *   the complete roster. A get with the current 'ver' is the empty result and nothing else.
  */
 import type { StanzaErrorCondition } from '../../machines/conditions.js';
 import { formatJid, parseJid, prepareResource } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
 import { attr, childElements, el, text, type XmlElement } from '../../machines/xml.js';
-import type { Modified, Roster, RosterItem } from '../store/roster.js';
+import type { Modified, Roster, RosterChange, RosterItem } from '../store/roster.js';
 
 export const ROSTER_NS = 'jabber:iq:roster';
 /** RFC 6121 §2.6.1: the stream feature of a server that supports roster versioning. */
@@ -49,6 +51,7 @@ export interface RosterAccess {
   get(username: string): Roster;
   set(username: string, jid: string, fields: { readonly name?: string; readonly groups: readonly string[] }): Modified<RosterItem>;
   remove(username: string, jid: string): Modified<RosterItem> | undefined;
+  changesSince(username: string, version: string): readonly RosterChange[] | undefined;
 }
 
 /** A roster set, validated (§2.1.5, §2.3.3): add/update an item (§2.3, §2.4) or delete it (§2.5). */
@@ -81,6 +84,8 @@ export type RosterOutcome =
       /** §2.2: the requesting resource asked for the roster, so it is now an interested resource. */
       readonly interested: boolean;
       readonly push?: RosterPush;
+      /** §2.6.3: interim pushes to the requester alone, after the empty result, in order of modification. */
+      readonly interimPushes?: readonly RosterPush[];
       /** §2.5.2, to be carried out by the subscription logic; empty otherwise. */
       readonly subscriptionEffects: readonly SubscriptionSideEffect[];
     };
@@ -138,6 +143,14 @@ export function itemElement(item: RosterItem): XmlElement {
   );
 }
 
+/** §2.5.2 / §2.1.2.5: a deleted item as a push carries it. */
+const removedItem = (jid: string): XmlElement => el('item', ROSTER_NS, { jid, subscription: 'remove' });
+
+/** §2.6.3: the interim push of one change. */
+function changePush(change: RosterChange): RosterPush {
+  return { item: change.kind === 'item' ? itemElement(change.item) : removedItem(change.jid), version: change.version };
+}
+
 /** §2.5.2: what deleting an item in this subscription state obliges the server to send the contact. */
 export function removalSideEffects(removed: RosterItem): SubscriptionSideEffect[] {
   const effects: SubscriptionSideEffect[] = [];
@@ -159,6 +172,11 @@ export function rosterRequest(type: 'get' | 'set', query: XmlElement, username: 
     const ver = attr(query, 'ver');
     // §2.6.3: the client's cache is current → an empty IQ-result, and no interim pushes follow.
     if (ver !== undefined && ver === roster.version) return { kind: 'result', interested: true, subscriptionEffects: [] };
+    // §2.6.3: an older version we can bring forward → the empty IQ-result, then one push per changed item.
+    const changes = ver !== undefined && ver !== '' ? store.changesSince(username, ver) : undefined;
+    if (changes !== undefined && changes.length < roster.items.length) {
+      return { kind: 'result', interested: true, interimPushes: changes.map(changePush), subscriptionEffects: [] };
+    }
     const payload = el('query', ROSTER_NS, { ver: roster.version }, ...roster.items.map(itemElement));
     return { kind: 'result', payload, interested: true, subscriptionEffects: [] };
   }
@@ -177,7 +195,7 @@ export function rosterRequest(type: 'get' | 'set', query: XmlElement, username: 
   return {
     kind: 'result',
     interested: false,
-    push: { item: el('item', ROSTER_NS, { jid: removed.item.jid, subscription: 'remove' }), version: removed.version },
+    push: { item: removedItem(removed.item.jid), version: removed.version },
     subscriptionEffects: removalSideEffects(removed.item),
   };
 }
@@ -185,8 +203,11 @@ export function rosterRequest(type: 'get' | 'set', query: XmlElement, username: 
 /**
  * §2.1.6: the roster push of `push` to the interested resource `to`. No 'from': implicitly the
  * user's bare JID, which a client MUST accept (§2.1.6 rule 2), as in the §2.3.2 example. The
- * 'id' is derived from the version, unique per roster (§2.6.3), so it never repeats on a stream.
+ * 'id' is derived from the version, unique per roster (§2.6.3), so a live push never repeats
+ * one on a stream; an interim push (§2.6.3) also names the get it answers (`requestId`), since
+ * a version's change can be pushed again to a resource that asks twice.
  */
-export function rosterPushStanza(push: RosterPush, to: string): XmlElement {
-  return el('iq', NS.CLIENT, { type: 'set', id: `push-${push.version}`, to }, el('query', ROSTER_NS, { ver: push.version }, push.item));
+export function rosterPushStanza(push: RosterPush, to: string, requestId?: string): XmlElement {
+  const id = requestId === undefined ? `push-${push.version}` : `interim-${push.version}-${requestId}`;
+  return el('iq', NS.CLIENT, { type: 'set', id, to }, el('query', ROSTER_NS, { ver: push.version }, push.item));
 }

@@ -256,6 +256,10 @@ class Routing {
     if (answer.roster === undefined || roster === undefined) return out;
     // RFC 6121 §2.2: the requester is an interested resource from now on.
     if (answer.roster.interested) roster.requested(this.senderFull);
+    // RFC 6121 §2.6.3: interim pushes follow the empty result, to the requester alone.
+    for (const interim of answer.roster.interimPushes ?? []) {
+      out.push({ to: this.senderFull, stanza: rosterPushStanza(interim, this.senderFull, attr(this.stanza, 'id')) });
+    }
     // RFC 6121 §2.3.2 / §2.4.2 / §2.5.2: after the result, a push to every interested resource.
     const push = answer.roster.push;
     if (push !== undefined) {

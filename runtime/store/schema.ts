@@ -6,8 +6,8 @@
  *
  * Versions, each a step from the one before:
  *   1  accounts, scram_keys (SCRAM keys only, RFC 5802 §2.2/§3)
- *   2  roster_items, roster_versions (RFC 6121 §2: the roster stored on the user's behalf,
- *      §2.6 its version), deleted with the account (ON DELETE CASCADE)
+ *   2  roster_items, roster_removed, roster_versions (RFC 6121 §2: the roster stored on the
+ *      user's behalf, §2.6 its versions), deleted with the account (ON DELETE CASCADE)
  *
  * A migration runs in one IMMEDIATE transaction (the write lock is taken before the version
  * is read), so two processes opening a v1 file at once (`xmppkit serve` and `xmppkit adduser`)
@@ -41,7 +41,10 @@ const V1 = `
  * subscription / ask / approved are the presence-subscription state (§2.1.2.1, §2.1.2.2,
  * §2.1.2.5), written by the subscription logic, never by a roster set. roster_versions holds
  * the §2.6 version counter per account: `epoch` is random per roster, so a version handed out
- * before the account was deleted and created again never matches the new roster's.
+ * before the account was deleted and created again never matches the new roster's. For the
+ * §2.6.3 interim pushes each item records the counter of its last modification (`version`)
+ * and roster_removed the deletions (one row per contact, the latest); `horizon` is the oldest
+ * counter from which the changes are still all known (older deletions are forgotten).
  */
 const V2 = `
   CREATE TABLE IF NOT EXISTS roster_items (
@@ -53,12 +56,20 @@ const V2 = `
     approved     INTEGER NOT NULL DEFAULT 0 CHECK (approved IN (0, 1)),
     groups       TEXT NOT NULL DEFAULT '[]',
     position     INTEGER NOT NULL,
+    version      INTEGER NOT NULL,
+    PRIMARY KEY (username, jid)
+  );
+  CREATE TABLE IF NOT EXISTS roster_removed (
+    username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+    jid      TEXT NOT NULL,
+    version  INTEGER NOT NULL,
     PRIMARY KEY (username, jid)
   );
   CREATE TABLE IF NOT EXISTS roster_versions (
     username TEXT PRIMARY KEY NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
     epoch    TEXT NOT NULL,
-    counter  INTEGER NOT NULL CHECK (counter >= 0)
+    counter  INTEGER NOT NULL CHECK (counter >= 0),
+    horizon  INTEGER NOT NULL DEFAULT 0
   );
 `;
 

@@ -64,7 +64,7 @@ describe('RFC 6121 §2 rosters over real sockets', () => {
     removeDir(running.dataDir);
   });
 
-  it('RFC 6121 §2.2 / §2.3.2 / §2.5.2: A and B requested the roster and get every push; C never did and gets none; the roster survives a restart', async () => {
+  it('RFC 6121 §2.2 / §2.3.2 / §2.5.2: A and B requested the roster and get every push; C never did and gets none; the roster survives a restart; §2.6.3 interim pushes', async () => {
     const a = await connect('a');
     const b = await connect('b');
     const c = await connect('c');
@@ -126,6 +126,15 @@ describe('RFC 6121 §2 rosters over real sockets', () => {
     expect(itemsOf(after)).toEqual([el('item', ROSTER_NS, { jid: 'mother@example.com', subscription: 'none' })]);
     expect(attr(child(after, 'query', ROSTER_NS)!, 'ver')).toBe(lastVer);
     expect(childElements(await getRoster(again, lastVer))).toEqual([]);
+
+    // §2.6.3 interim pushes: a resource whose cache is at lastVer, two items added since (fewer than the three items).
+    await rosterSet(again, el('item', ROSTER_NS, { jid: 'x@example.com' }));
+    await rosterSet(again, el('item', ROSTER_NS, { jid: 'y@example.com' }));
+    const late = await connect('late');
+    expect(childElements(await getRoster(late, lastVer))).toEqual([]); // the empty IQ-result
+    await until(() => late.pushes.length === 2);
+    expect(late.pushes.map((p) => attr(itemsOf(p)[0]!, 'jid'))).toEqual(['x@example.com', 'y@example.com']);
+    expect(attr(child(late.pushes[1]!, 'query', ROSTER_NS)!, 'ver')).toBe(attr(child(again.pushes.at(-1)!, 'query', ROSTER_NS)!, 'ver'));
   });
 
   it('RFC 6121 §2.6.1: the roster versioning stream feature is advertised after authentication', async () => {

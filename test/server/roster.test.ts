@@ -262,7 +262,7 @@ describe('RFC 6121 §2 roster IQs through the router, real store', () => {
     expect(rosters.store.item('juliet', BARE)).toBeDefined();
   });
 
-  it('RFC 6121 §2.6.3: a get with the current ver → an empty IQ-result (no <query/>) and no pushes; an older or empty ver → the complete roster', () => {
+  it('RFC 6121 §2.6.3: a get with the current ver → an empty IQ-result (no <query/>) and no pushes; ver="" or another roster\'s → the complete roster', () => {
     rosterSet(BALCONY, item({ jid: 'nurse@example.com' }));
     const [first] = get(BALCONY, { ver: '' }); // §2.6.2: bootstrap
     const ver = attr(rosterOf(first!), 'ver')!;
@@ -270,11 +270,41 @@ describe('RFC 6121 §2 roster IQs through the router, real store', () => {
     const current = get(CHAMBER, { ver });
     expect(current).toEqual([{ to: CHAMBER, stanza: el('iq', NS.CLIENT, { id: 'r1', to: CHAMBER, type: 'result' }) }]);
     expect(rosters.interested.has(CHAMBER)).toBe(true); // still an interested resource
-    rosterSet(BALCONY, item({ jid: 'mother@example.com' }));
-    const [stale] = get(CHAMBER, { ver });
-    expect(childElements(rosterOf(stale!)).map((i) => attr(i, 'jid'))).toEqual(['nurse@example.com', 'mother@example.com']);
-    expect(attr(rosterOf(stale!), 'ver')).not.toBe(ver);
-    expect(childElements(rosterOf(get(CHAMBER, { ver: 'not-ours' })[0]!))).toHaveLength(2);
+    expect(childElements(rosterOf(get(CHAMBER, { ver: 'not-ours' })[0]!))).toHaveLength(1);
+    expect(childElements(rosterOf(get(CHAMBER, { ver: rosters.store.version('romeo') })[0]!))).toHaveLength(1);
+  });
+
+  it('RFC 6121 §2.6.3: an older ver → the empty IQ-result, then one interim push per changed item (final state, deletions too) to the requester alone', () => {
+    for (const jid of ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com']) rosterSet(BALCONY, item({ jid }));
+    const cached = rosters.store.version('juliet');
+    get(CHAMBER); // an interested resource that must not see the interim pushes
+    rosterSet(BALCONY, item({ jid: 'b@example.com', name: 'B1' }));
+    rosterSet(BALCONY, item({ jid: 'b@example.com', name: 'B2' }));
+    rosterSet(BALCONY, item({ jid: 'c@example.com', subscription: 'remove' }));
+    const out = route(iq(GARDEN, 'get', el('query', ROSTER_NS, { ver: cached }), undefined, 'g1'), view);
+    expect(out.map((d) => d.to)).toEqual([GARDEN, GARDEN, GARDEN]);
+    expect(out[0]!.stanza).toEqual(el('iq', NS.CLIENT, { id: 'g1', to: GARDEN, type: 'result' })); // §2.6.3: not an empty <query/>
+    expect(out.slice(1).map((d) => childElements(rosterOf(d)))).toEqual([
+      [item({ jid: 'b@example.com', name: 'B2', subscription: 'none' })],
+      [el('item', ROSTER_NS, { jid: 'c@example.com', subscription: 'remove' })],
+    ]);
+    // In order of modification, each with its own version, the last one current; ids unique per request.
+    const versions = out.slice(1).map((d) => attr(rosterOf(d), 'ver')!);
+    expect(versions[1]).toBe(rosters.store.version('juliet'));
+    expect(versions[0]).not.toBe(versions[1]);
+    expect(out.slice(1).map((d) => [attr(d.stanza, 'type'), attr(d.stanza, 'id')])).toEqual(versions.map((v) => ['set', `interim-${v}-g1`]));
+    expect(rosters.interested.has(GARDEN)).toBe(true);
+  });
+
+  it('RFC 6121 §2.6.3 (1): when the changes are not fewer than the items, the complete roster is smaller: no interim pushes', () => {
+    rosterSet(BALCONY, item({ jid: 'a@example.com' }));
+    const cached = rosters.store.version('juliet');
+    rosterSet(BALCONY, item({ jid: 'b@example.com' }));
+    rosterSet(BALCONY, item({ jid: 'a@example.com', subscription: 'remove' }));
+    const out = get(GARDEN, { ver: cached });
+    expect(out).toHaveLength(1);
+    expect(childElements(rosterOf(out[0]!)).map((i) => attr(i, 'jid'))).toEqual(['b@example.com']);
+    expect(attr(rosterOf(out[0]!), 'ver')).toBe(rosters.store.version('juliet'));
   });
 
   it('RFC 6121 §2.6.3: pushes occur in order of modification, each with a unique version', () => {

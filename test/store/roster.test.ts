@@ -118,6 +118,48 @@ describe('roster store (RFC 6121 §2)', () => {
     reopened.close();
   });
 
+  it('RFC 6121 §2.6.3: changesSince gives the final state of each item changed after a version, deletions included, in order of modification', () => {
+    const roster = withAccounts('juliet');
+    roster.set('juliet', 'a@example.com', { groups: [] });
+    const cached = roster.set('juliet', 'b@example.com', { groups: [] }).version;
+    roster.set('juliet', 'c@example.com', { name: 'C', groups: [] });
+    roster.set('juliet', 'a@example.com', { name: 'A1', groups: [] });
+    roster.remove('juliet', 'b@example.com');
+    roster.set('juliet', 'a@example.com', { name: 'A2', groups: [] }); // only the final state of a
+    const changes = roster.changesSince('juliet', cached)!;
+    expect(changes.map((c) => (c.kind === 'item' ? `${c.item.jid}=${c.item.name}` : `-${c.jid}`))).toEqual(['c@example.com=C', '-b@example.com', 'a@example.com=A2']);
+    expect(changes.map((c) => counterOf(c.version))).toEqual([3, 5, 6]);
+    expect(changes.at(-1)!.version).toBe(roster.version('juliet'));
+    expect(roster.changesSince('juliet', roster.version('juliet'))).toEqual([]);
+    // Adding a removed contact again replaces its deletion.
+    roster.set('juliet', 'b@example.com', { groups: ['back'] });
+    expect(roster.changesSince('juliet', cached)!.filter((c) => c.kind === 'removed')).toEqual([]);
+    roster.close();
+  });
+
+  it('RFC 6121 §2.6.3: a version that cannot be brought forward → undefined (another roster\'s, unparsable, in the future, older than the remembered deletions)', () => {
+    const accounts = openAccountStore({ file, iterations: 4096 });
+    accounts.add('juliet', 'pw');
+    accounts.add('romeo', 'pw');
+    accounts.close();
+    const roster = openRosterStore({ file, maxRemoved: 2 });
+    const start = roster.version('juliet');
+    expect(roster.changesSince('juliet', roster.version('romeo'))).toBeUndefined();
+    for (const v of ['', 'ver7', `${start}x`, start.replace(/-0$/, '-1'), start.replace(/-0$/, '-01')]) expect(roster.changesSince('juliet', v), v).toBeUndefined();
+    for (const jid of ['a@x', 'b@x', 'c@x']) roster.set('juliet', jid, { groups: [] });
+    const beforeRemoves = roster.version('juliet');
+    expect(roster.changesSince('juliet', start)).toHaveLength(3);
+    roster.remove('juliet', 'a@x');
+    roster.remove('juliet', 'b@x');
+    expect(roster.changesSince('juliet', start)).toHaveLength(3); // two deletions remembered: still exact
+    roster.remove('juliet', 'c@x'); // the third: the deletion of a@x is forgotten
+    expect(roster.changesSince('juliet', start)).toBeUndefined();
+    expect(roster.changesSince('juliet', beforeRemoves)).toBeUndefined();
+    const afterFirst = roster.changesSince('juliet', start.replace(/-0$/, '-4'))!;
+    expect(afterFirst.map((c) => (c.kind === 'removed' ? c.jid : '?'))).toEqual(['b@x', 'c@x']);
+    roster.close();
+  });
+
   it('a roster of an account that does not exist is refused by the store (foreign key), not silently created', () => {
     const roster = withAccounts('juliet');
     expect(() => roster.set('nobody', 'x@example.com', { groups: [] })).toThrow();
@@ -172,7 +214,7 @@ describe('schema migration', () => {
     const first = new Database(file, { readonly: true });
     expect(first.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 2 }]);
     const tables = first.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['accounts', 'roster_items', 'roster_versions', 'schema_version', 'scram_keys']);
+    expect(tables).toEqual(['accounts', 'roster_items', 'roster_removed', 'roster_versions', 'schema_version', 'scram_keys']);
     first.close();
     openRosterStore({ file }).close();
     openAccountStore({ file }).close();
