@@ -6,6 +6,7 @@
  */
 import * as net from 'node:net';
 import type { AccountStore } from '../store/accounts.js';
+import type { RosterStore } from '../store/roster.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { initDataDir, openRosterStoreIn, openStoreIn } from './data-dir.js';
@@ -53,6 +54,8 @@ export interface XmppServer {
   readonly dataDir: string;
   /** The account store (add users while the server runs). */
   readonly accounts: AccountStore;
+  /** The rosters (RFC 6121 §2), in the same file as the accounts. */
+  readonly rosters: RosterStore;
   /** The certificate presented on STARTTLS (PEM), for clients that pin it. */
   readonly certificatePem: string | undefined;
   /** Where the server listens, once listening. */
@@ -133,6 +136,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     domain,
     dataDir,
     accounts,
+    rosters,
     certificatePem,
     get address() {
       return address;

@@ -125,6 +125,7 @@ describe('RFC 6121 §2 rosters over real sockets', () => {
     const after = await getRoster(again);
     expect(itemsOf(after)).toEqual([el('item', ROSTER_NS, { jid: 'mother@example.com', subscription: 'none' })]);
     expect(attr(child(after, 'query', ROSTER_NS)!, 'ver')).toBe(lastVer);
+    expect(running.server.rosters.get('alice')).toEqual({ version: lastVer, items: [{ jid: 'mother@example.com', subscription: 'none', approved: false, groups: [] }] });
     expect(childElements(await getRoster(again, lastVer))).toEqual([]);
 
     // §2.6.3 interim pushes: a resource whose cache is at lastVer, two items added since (fewer than the three items).
