@@ -11,7 +11,8 @@
  *   resourceparts (machines/jid.ts prepareResource: NFC, no case folding).
  * - An <item/> without 'jid' (§2.1.2.3: REQUIRED) is <bad-request/>; a 'jid' that is not a JID
  *   is RFC 6120 §8.3.3.8 <jid-malformed/>. The item is stored under the prepared JID, so one
- *   contact is one item however the client spelled it (§2.1.2: "a unique roster item").
+ *   contact is one item however the client spelled it (§2.1.2: "a unique roster item"). A full
+ *   JID is accepted like a bare one: §2.1.2.3 asks for a JID, not for a bare JID.
  * - An item for the user's own bare JID is accepted and stored: §2.3.3 defines no error for
  *   it (its Interoperability Note only reports that "some servers" say <not-allowed/>), and
  *   §2 says the server SHOULD store what the user adds.
