@@ -19,6 +19,7 @@ export * from './runtime/xml/index.js';
 export { SessionDriver, type Clock, type SessionDriverOptions, type Transport, type TransitionTrace } from './runtime/session/driver.js';
 export { SocketTransport, type SocketTransportOptions, type TlsRole } from './runtime/net/socket-transport.js';
 export { openAccountStore, type AccountStore } from './runtime/store/accounts.js';
+export { openRosterStore, type RosterChange, type RosterItem, type RosterStore, type Subscription } from './runtime/store/roster.js';
 export * from './runtime/client/index.js';
 export {
   createServer,
@@ -34,6 +35,7 @@ export {
   type XmppServer,
   type Delivery,
   type RouterView,
+  type RosterView,
   type RegisteredSession,
   type LogLevel as ServerLogLevel,
   type LogRecord,

@@ -222,6 +222,12 @@ export interface ReceivingEntityInput {
   readonly random: RandomBytes;
   /** Keys the salt SCRAM invents for unknown users (RFC 5802 §5.1): a per-server secret, so probes cannot tell them from real accounts. */
   readonly fakeSaltSecret?: string;
+  /**
+   * Informational features the host supports once the client is authenticated, sent after
+   * `<bind/>` (§4.3.2: voluntary, never mandatory-to-negotiate), e.g. RFC 6121 §2.6.1 roster
+   * versioning. The machine only announces them; the host implements them.
+   */
+  readonly boundFeatures?: readonly XmlElement[];
 }
 
 export interface InitiatingEntityInput {

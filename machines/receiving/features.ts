@@ -50,14 +50,16 @@ export function offeredMechanisms(
  * - 'sasl': `<mechanisms/>` (§6.4.1), preceded by a voluntary `<starttls/>` when TLS is
  *   optional and not on yet (§5.4.1). After TLS the STARTTLS feature MUST NOT appear (§5.4.3.3 rule 5).
  * - 'bind': `<bind/>` (§7.4), the last mandatory feature; binding is never followed by
- *   a restart (§7.3.2), so an empty `<features/>` (§4.3.5) is never needed.
+ *   a restart (§7.3.2), so an empty `<features/>` (§4.3.5) is never needed. After it, the
+ *   host's informational features (`input.boundFeatures`, e.g. RFC 6121 §2.6.1 `<ver/>`),
+ *   which a client that does not know them ignores.
  */
 export function featuresElement(input: ReceivingEntityInput, secured: boolean, authenticated: boolean): XmlElement {
   const stage = stageOf(input, secured, authenticated);
   if (stage === 'tls-required') {
     return el('features', NS.STREAMS, {}, el('starttls', NS.TLS, {}, el('required', NS.TLS)));
   }
-  if (stage === 'bind') return el('features', NS.STREAMS, {}, el('bind', NS.BIND));
+  if (stage === 'bind') return el('features', NS.STREAMS, {}, el('bind', NS.BIND), ...(input.boundFeatures ?? []));
   return el(
     'features',
     NS.STREAMS,

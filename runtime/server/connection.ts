@@ -252,6 +252,7 @@ export class Connection {
     const session: RegisteredSession = {
       jid,
       presence: false,
+      rosterInterested: false,
       routeIn: (stanza) => driver.send({ type: 'ROUTE_IN', stanza }),
       replaced: () => driver.send({ type: 'REPLACED' }),
     };

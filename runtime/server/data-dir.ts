@@ -4,7 +4,8 @@
  *   DIR/server.json      {"domain": ...}: the domain this directory serves. Accounts are
  *                        stored by localpart only, so a directory belongs to one domain and
  *                        serving it under another is refused (it would silently move accounts).
- *   DIR/accounts.sqlite  the account store (SCRAM keys only, runtime/store/accounts.ts)
+ *   DIR/accounts.sqlite  the account store (SCRAM keys only, runtime/store/accounts.ts) and
+ *                        the rosters (RFC 6121 §2, runtime/store/roster.ts)
  *   DIR/tls/cert.pem, key.pem
  *                        a self-signed certificate for the domain with DNS-ID, SRV-IDs
  *                        (_xmpp-client / _xmpp-server) and XmppAddr (RFC 6120 §13.7.1.2),
@@ -17,6 +18,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJid } from '../../machines/jid.js';
 import { openAccountStore, type AccountStore } from '../store/accounts.js';
+import { openRosterStore, type RosterStore } from '../store/roster.js';
 import { loadOrCreateCertificate, type CertificateBundle } from '../tls/index.js';
 
 export const DEFAULT_DOMAIN = 'localhost';
@@ -68,6 +70,11 @@ export function initDataDir(dir: string, domain?: string): DataDirInfo {
 
 export function openStoreIn(dir: string): AccountStore {
   return openAccountStore({ file: join(dir, 'accounts.sqlite') });
+}
+
+/** The rosters, in the same file as the accounts (deleted with them). */
+export function openRosterStoreIn(dir: string): RosterStore {
+  return openRosterStore({ file: join(dir, 'accounts.sqlite') });
 }
 
 /** The certificate in DIR/tls (made on first run). */

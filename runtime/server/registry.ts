@@ -10,6 +10,8 @@ export interface RegisteredSession {
   readonly jid: string;
   /** §10.5.3.2: initial presence was sent and not yet withdrawn. */
   presence: boolean;
+  /** RFC 6121 §2.2: the resource requested the roster in this session (an "interested resource"). */
+  rosterInterested?: boolean;
   /** Write a routed stanza to this session (ROUTE_IN). */
   routeIn(stanza: import('../../machines/xml.js').XmlElement): void;
   /** §7.7.2.2 override: another stream took this full JID; end this one with `<conflict/>`. */

@@ -19,21 +19,30 @@
  * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
  *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
  * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
- *   session: without a roster the account is its only subscriber (see selfBroadcast);
+ *   session: without presence subscriptions (RFC 6121 §3, not here yet) the account is its
+ *   only subscriber (see selfBroadcast);
  * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
  *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
- *   `<service-unavailable/>`, the same answer an absent account gives, because with no
- *   roster storage nobody else is entitled to learn that it exists (§10.2). The one exception,
- *   a roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), is given for existing and absent accounts
- *   alike, so it reveals nothing either.
+ *   `<service-unavailable/>`, the same answer an absent account gives, because without
+ *   presence subscriptions (RFC 6121 §3, not here yet) nobody else is entitled to learn that
+ *   it exists (§10.2). The one exception, a roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), is
+ *   given for existing and absent accounts alike, so it reveals nothing either.
+ * - RFC 6121 §2.3.2 roster set: the result to the requesting resource first, then the roster
+ *   pushes to every interested resource (§2.2) in bind order, the requester included when it
+ *   is one — the order of the §2.3.2 text and examples. A resource is interested once it has
+ *   sent a roster get (§2.2: "If a connected resource or available resource requests the
+ *   roster"); a roster set alone does not make it one.
  *
  * What the server answers to the IQs it handles itself (ping, disco, roster, session) is
- * decided in one place, server-iq.ts; here only who is asked and how the answer is addressed.
+ * decided in one place, server-iq.ts; here only who is asked, how the answer is addressed and
+ * who gets the roster pushes that follow it. The router changes no state of its own: what a
+ * roster IQ changes (the stored roster, the interested flag) goes through `RouterView.roster`.
  */
 import { stanzaErrorReply, type StanzaErrorCondition } from '../../machines/conditions.js';
 import { bare, formatJid, parseJid, type Jid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
 import { attr, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
+import { rosterPushStanza, type RosterAccess, type RosterLimits } from './roster.js';
 import { answerIq, type IqTarget } from './server-iq.js';
 
 /** What the router may ask about the server's state. */
@@ -46,6 +55,19 @@ export interface RouterView {
   resources(bareJid: string): readonly string[];
   /** §10.5.3.2: has this connected resource sent initial presence (a "presence session")? */
   hasPresenceSession(fullJid: string): boolean;
+  /** RFC 6121 §2: the rosters; a host without one answers roster IQs `<service-unavailable/>` (§2.2). */
+  readonly roster?: RosterView;
+}
+
+/** RFC 6121 §2: the roster store and the interested resources (§2.2). */
+export interface RosterView {
+  readonly store: RosterAccess;
+  /** §2.3.3 server-configured limits (default: roster.ts DEFAULT_ROSTER_LIMITS). */
+  readonly limits?: RosterLimits;
+  /** §2.2: has this connected resource requested the roster in this session (an "interested resource")? */
+  isInterested(fullJid: string): boolean;
+  /** §2.2: this connected resource requested the roster; from now on it gets the roster pushes. */
+  requested(fullJid: string): void;
 }
 
 /** Write `stanza` to the session bound to the full JID `to`. */
@@ -88,7 +110,7 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   if (senderJid === undefined) return []; // cannot happen for a bound stream; nothing to answer to
   const senderFull = formatJid(senderJid);
   const senderBare = formatJid(bare(senderJid));
-  const r = new Routing(stanza, senderFull, view);
+  const r = new Routing(stanza, senderFull, senderBare, senderJid.local ?? '', view);
 
   // §8.2.3: an IQ of no known type cannot be processed; a get/set that is not exactly one payload is malformed.
   if (stanza.name === 'iq') {
@@ -119,11 +141,12 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
 
 /**
  * §10.3.2: presence without 'to' is broadcast to the entities subscribed to the sender. With
- * no roster (RFC 6121 is out of scope) the only such entity is the account itself: its
+ * no presence subscriptions yet (RFC 6121 §3; rosters store the state, nothing sets it) the only
+ * such entity is the account itself: its
  * resources that have a presence session get it (RFC 6121 §4.2.2 and §4.5.2 do the same for
  * the user's own resources; the sender's flag was updated before routing, so available
  * presence comes back to the sender and unavailable presence goes to the others only).
- * Other presence types without 'to' (subscription management, probes) concern a roster: none.
+ * Other presence types without 'to' (subscription management, probes) concern subscriptions: none yet.
  */
 function selfBroadcast(r: Routing, senderBare: string): Delivery[] {
   const type = attr(r.stanza, 'type');
@@ -172,6 +195,9 @@ class Routing {
   constructor(
     readonly stanza: XmlElement,
     private readonly senderFull: string,
+    private readonly senderBare: string,
+    /** The sending account's localpart (bound clients always have one). */
+    private readonly senderLocal: string,
     readonly view: RouterView,
   ) {}
 
@@ -212,14 +238,38 @@ class Routing {
     return this.answer({ kind: 'account', self }, attr(this.stanza, 'to') === undefined ? undefined : bareJid);
   }
 
-  /** The answer of server-iq.ts, as a result from `from` or an error (§8.3.1); nothing for results and errors. */
+  /**
+   * The answer of server-iq.ts, as a result from `from` or an error (§8.3.1); nothing for results
+   * and errors. For a roster IQ the account sends itself, what follows the result (RFC 6121 §2.2
+   * interest, §2.1.6 pushes) is carried out here.
+   */
   private answer(target: IqTarget, from: string | undefined): Delivery[] {
     const type = attr(this.stanza, 'type');
     if (type !== 'get' && type !== 'set') return []; // §10.3.3 rule 3: no associated request
-    const answer = answerIq(type, childElements(this.stanza)[0]!, target);
+    const roster = this.view.roster;
+    const own = target.kind === 'account' && target.self && roster !== undefined;
+    const account = own ? { username: this.senderLocal, store: roster.store, ...(roster.limits ? { limits: roster.limits } : {}) } : undefined;
+    const answer = answerIq(type, childElements(this.stanza)[0]!, target, account);
     if (answer.kind === 'error') return this.fail(answer.condition);
     const result = el('iq', NS.CLIENT, { id: attr(this.stanza, 'id'), to: this.senderFull, from, type: 'result' }, answer.payload);
-    return [{ to: this.senderFull, stanza: result }];
+    const out: Delivery[] = [{ to: this.senderFull, stanza: result }];
+    if (answer.roster === undefined || roster === undefined) return out;
+    // RFC 6121 §2.2: the requester is an interested resource from now on.
+    if (answer.roster.interested) roster.requested(this.senderFull);
+    // RFC 6121 §2.6.3: interim pushes follow the empty result, to the requester alone.
+    for (const interim of answer.roster.interimPushes ?? []) {
+      out.push({ to: this.senderFull, stanza: rosterPushStanza(interim, this.senderFull, attr(this.stanza, 'id')) });
+    }
+    // RFC 6121 §2.3.2 / §2.4.2 / §2.5.2: after the result, a push to every interested resource.
+    const push = answer.roster.push;
+    if (push !== undefined) {
+      for (const full of this.view.resources(this.senderBare)) {
+        if (roster.isInterested(full)) out.push({ to: full, stanza: rosterPushStanza(push, full) });
+      }
+    }
+    // RFC 6121 §2.5.2 hook: answer.roster.subscriptionEffects (unsubscribe / unsubscribed to the
+    // removed contact) are for the presence-subscription logic (RFC 6121 §3), not sent here yet.
+    return out;
   }
 }
 

@@ -5,17 +5,32 @@
 import { stanzaErrorReply } from '../../machines/conditions.js';
 import type { XmlElement } from '../../machines/xml.js';
 import type { AccountStore } from '../store/accounts.js';
+import type { RosterStore } from '../store/roster.js';
 import type { Logger } from './logger.js';
 import type { RegisteredSession, SessionRegistry } from './registry.js';
 import { presenceSessionChange, route, type Delivery, type RouterView } from './router.js';
 
-export function stanzaRouter(domain: string, accounts: AccountStore, registry: SessionRegistry, logger: Logger): (stanza: XmlElement, from: RegisteredSession) => void {
+export function stanzaRouter(
+  domain: string,
+  accounts: AccountStore,
+  rosters: RosterStore,
+  registry: SessionRegistry,
+  logger: Logger,
+): (stanza: XmlElement, from: RegisteredSession) => void {
   // Built once: a literal per stanza would allocate the object and its closures every time.
   const view: RouterView = {
     domain,
     accountExists: (local) => accounts.exists(local),
     resources: (bareJid) => registry.resources(bareJid),
     hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
+    roster: {
+      store: rosters,
+      isInterested: (full) => registry.get(full)?.rosterInterested ?? false,
+      requested: (full) => {
+        const session = registry.get(full);
+        if (session !== undefined) session.rosterInterested = true;
+      },
+    },
   };
   const routeStanza = (stanza: XmlElement, from: RegisteredSession): void => {
     const presence = presenceSessionChange(stanza);

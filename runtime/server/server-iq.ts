@@ -6,7 +6,8 @@
  *
  * What everyday clients (profanity, poezio, aioxmpp, Gajim) ask right after binding, answered
  * as Prosody does:
- * - RFC 6121 §2.2 roster get → an empty roster (no roster storage yet, so every roster is empty);
+ * - RFC 6121 §2 roster get and set → the user's stored roster (roster.ts; the router pushes
+ *   changes to the interested resources);
  * - RFC 3921 §3 session establishment (kept as a no-op by RFC 6121 Appendix E and
  *   draft-cridland-xmpp-session) → an empty result;
  * - XEP-0030 disco#info / disco#items on the domain and on the user's own bare JID;
@@ -16,6 +17,7 @@
 import type { StanzaErrorCondition } from '../../machines/conditions.js';
 import { NS } from '../../machines/ns.js';
 import { attr, el, type XmlElement } from '../../machines/xml.js';
+import { rosterRequest, type RosterAccess, type RosterLimits, type RosterOutcome } from './roster.js';
 
 /** Namespaces answered here beyond machines/ns.ts (kept local: machines/ is edited elsewhere). */
 export const IQ_NS = {
@@ -43,10 +45,21 @@ export type IqTarget =
    */
   | { readonly kind: 'account'; readonly self: boolean };
 
-/** What the server answers: a result (with its payload, if any) or a stanza error. */
+/**
+ * What the server answers: a result (with its payload, if any) or a stanza error. A roster
+ * result also says what follows it (RFC 6121 §2.2 interest, §2.1.6 push, §2.5.2 side effects).
+ */
 export type IqAnswer =
-  | { readonly kind: 'result'; readonly payload?: XmlElement }
+  | { readonly kind: 'result'; readonly payload?: XmlElement; readonly roster?: Omit<Extract<RosterOutcome, { kind: 'result' }>, 'kind' | 'payload'> }
   | { readonly kind: 'error'; readonly condition: StanzaErrorCondition };
+
+/** RFC 6121 §2: the account's roster, for a roster IQ the account sends itself. */
+export interface AccountRoster {
+  /** The account's localpart (the store's user name). */
+  readonly username: string;
+  readonly store: RosterAccess;
+  readonly limits?: RosterLimits;
+}
 
 const result = (payload?: XmlElement): IqAnswer => (payload === undefined ? { kind: 'result' } : { kind: 'result', payload });
 const error = (condition: StanzaErrorCondition): IqAnswer => ({ kind: 'error', condition });
@@ -54,10 +67,11 @@ const is = (payload: XmlElement, name: string, xmlns: string) => payload.name ==
 
 /**
  * The answer to an IQ get/set (results and errors never reach here: §8.2.3, §10.3.3 rule 3)
- * whose single payload (§8.2.3, checked by the router) is `payload`.
+ * whose single payload (§8.2.3, checked by the router) is `payload`; `roster`: the sender's own
+ * roster, given by the router when the account asks itself.
  */
-export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTarget): IqAnswer {
-  if (is(payload, 'query', IQ_NS.ROSTER)) return rosterIq(type, target);
+export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTarget, roster?: AccountRoster): IqAnswer {
+  if (is(payload, 'query', IQ_NS.ROSTER)) return rosterIq(type, payload, target, roster);
   if (target.kind === 'account' && !target.self) {
     // §10.5.3.2 / §10.2: to another account's bare JID, every non-roster IQ gets the same
     // <service-unavailable/> an absent account gives (see the router's header).
@@ -105,18 +119,17 @@ export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTar
  *   <forbidden/>: the answer does not reveal which accounts exist (RFC 6120 §10.2, §13.11).
  * - Roster to the server's domain: not a roster of anyone → <service-unavailable/> (as Prosody,
  *   which serves rosters for the user's own JID only).
- * - Get from the user (no 'to', or to its own bare JID): §2.2 → the roster, always empty for
- *   now, with no 'ver' (§2.6: a server without versioning omits it). §2.1.3 forbids <item/>s in
- *   a get; like Prosody we do not refuse such a get, the items are ignored.
- * - Set from the user: RFC 6121 §2.3 says the server MUST support it. Storing a roster is the
- *   next step of the roster issue (roster storage in runtime/store, then roster pushes §2.1.6 to
- *   interested resources); until then the honest answer is RFC 6120 §8.3.3.3
- *   <feature-not-implemented/> (type 'cancel'): "the feature represented in the XML stanza is
- *   not implemented by the intended recipient", so the client knows not to retry.
+ * - Get or set from the user (no 'to', or to its own bare JID): RFC 6121 §2.2 - §2.6, decided in
+ *   roster.ts against the stored roster (the server always has one). A host that keeps no
+ *   rosters (the simulator) passes none and gets RFC 6121 §2.2's answer for a server that does
+ *   not support the roster namespace, <service-unavailable/>.
  */
-function rosterIq(type: 'get' | 'set', target: IqTarget): IqAnswer {
+function rosterIq(type: 'get' | 'set', query: XmlElement, target: IqTarget, roster: AccountRoster | undefined): IqAnswer {
   if (target.kind === 'server') return error('service-unavailable');
   if (!target.self) return error('forbidden');
-  if (type === 'get') return result(el('query', IQ_NS.ROSTER));
-  return error('feature-not-implemented');
+  if (roster === undefined) return error('service-unavailable');
+  const outcome = rosterRequest(type, query, roster.username, roster.store, roster.limits);
+  if (outcome.kind === 'error') return outcome;
+  const { kind: _kind, payload, ...then } = outcome;
+  return { kind: 'result', ...(payload !== undefined ? { payload } : {}), roster: then };
 }

@@ -6,9 +6,10 @@
  */
 import * as net from 'node:net';
 import type { AccountStore } from '../store/accounts.js';
+import type { RosterStore } from '../store/roster.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { initDataDir, openStoreIn } from './data-dir.js';
+import { initDataDir, openRosterStoreIn, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import { SessionRegistry } from './registry.js';
 import { stanzaRouter } from './routing.js';
@@ -53,6 +54,8 @@ export interface XmppServer {
   readonly dataDir: string;
   /** The account store (add users while the server runs). */
   readonly accounts: AccountStore;
+  /** The rosters (RFC 6121 §2), in the same file as the accounts. */
+  readonly rosters: RosterStore;
   /** The certificate presented on STARTTLS (PEM), for clients that pin it. */
   readonly certificatePem: string | undefined;
   /** Where the server listens, once listening. */
@@ -79,11 +82,12 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
+  const rosters = openRosterStoreIn(dataDir); // after the account store: the schema is migrated by whichever opens first
   const registry = new SessionRegistry();
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  const routeStanza = stanzaRouter(domain, accounts, registry, logger);
+  const routeStanza = stanzaRouter(domain, accounts, rosters, registry, logger);
 
   const host: ConnectionHost = {
     input,
@@ -132,6 +136,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     domain,
     dataDir,
     accounts,
+    rosters,
     certificatePem,
     get address() {
       return address;
@@ -181,6 +186,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       await Promise.all(left.map((c) => c.whenClosed()));
     }
     await listenerClosed;
+    rosters.close();
     accounts.close();
     logger.info('stopped', {});
   }

@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as tls from 'node:tls';
 import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
 import type { ReceivingEntityMachineInput } from '../../machines/receiving/index.js';
+import { el } from '../../machines/xml.js';
 import { certificateIn, fakeSaltSecretIn } from './data-dir.js';
+import { ROSTERVER_NS } from './roster.js';
 import type { RandomBytes, Timeouts } from '../../machines/protocol.js';
 
 /** Machine policy a server operator may change (RFC 6120 choices; defaults in machines/policy.ts). */
@@ -32,6 +34,8 @@ export function machineInputFor(serverPolicy: ServerPolicy | undefined, domain: 
     domain,
     random,
     fakeSaltSecret: fakeSaltSecretIn(dataDir),
+    // RFC 6121 §2.6.1: "If a server supports roster versioning, then it MUST advertise" it (roster.ts does, §2.6.3).
+    boundFeatures: [el('ver', ROSTERVER_NS)],
   };
 }
 

@@ -5,13 +5,15 @@
  * iteration count, StoredKey and ServerKey. Never the password, never SaltedPassword; PLAIN
  * is verified against the same keys (machines/sasl/plain.ts). User names are SASL simple
  * user names equal to the JID localpart (RFC 6120 §6.3.7), prepared with prepareLocalpart
- * (RFC 7622 §3.3) on every call so "Romeo" and "romeo" are one account.
+ * (RFC 7622 §3.3) on every call so "Romeo" and "romeo" are one account. The tables and their
+ * migrations are in schema.ts (the roster store shares the file).
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { prepareLocalpart } from '../../machines/jid.js';
 import type { RandomBytes } from '../../machines/protocol.js';
 import { deriveCredentials, type ScramKeys, type StoredCredentials } from '../../machines/sasl/index.js';
+import { migrate } from './schema.js';
 
 export interface AccountStore {
   /** Throws if the name is not a valid localpart, the account exists, or SASLprep rejects the password. */
@@ -30,27 +32,9 @@ export interface AccountStore {
   close(): void;
 }
 
-const SCHEMA_VERSION = 1;
 /** Names remembered by `exists` before the cache starts over (attacker-chosen 'to' addresses must not grow it without bound). */
 const EXISTS_CACHE_MAX = 10_000;
 const MECHANISMS = ['SCRAM-SHA-1', 'SCRAM-SHA-256'] as const;
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS accounts (
-    username TEXT PRIMARY KEY NOT NULL,
-    disabled INTEGER NOT NULL DEFAULT 0
-  );
-  CREATE TABLE IF NOT EXISTS scram_keys (
-    username   TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
-    mechanism  TEXT NOT NULL CHECK (mechanism IN ('SCRAM-SHA-1', 'SCRAM-SHA-256')),
-    salt       TEXT NOT NULL,
-    iterations INTEGER NOT NULL CHECK (iterations > 0),
-    stored_key TEXT NOT NULL,
-    server_key TEXT NOT NULL,
-    PRIMARY KEY (username, mechanism)
-  );
-`;
 
 interface KeyRow {
   mechanism: string;
@@ -196,14 +180,4 @@ function existenceCache(db: Database.Database, query: (name: string) => boolean)
       known.clear();
     },
   };
-}
-
-/** Create the tables on first open; refuse a file written by a newer schema. */
-function migrate(db: Database.Database): void {
-  db.transaction(() => {
-    db.exec(SCHEMA);
-    const row = db.prepare<[], { version: number }>('SELECT version FROM schema_version').get();
-    if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(SCHEMA_VERSION);
-    else if (row.version > SCHEMA_VERSION) throw new Error(`account store schema version ${row.version} is newer than ${SCHEMA_VERSION}`);
-  })();
 }

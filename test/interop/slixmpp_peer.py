@@ -4,7 +4,7 @@
 Two slixmpp clients log in to the server under test over STARTTLS with SCRAM (the server's
 self-signed certificate is pinned as the only trusted CA), bind, exchange messages both
 ways (full JID one way, bare JID the other), ping the server (XEP-0199), ask its
-disco#info (XEP-0030), fetch the roster (RFC 6121 §2.2: empty, no roster storage yet), and disconnect cleanly. One JSON object on stdout says what
+disco#info (XEP-0030), fetch the roster (RFC 6121 §2.2: empty for a new account), and disconnect cleanly. One JSON object on stdout says what
 happened; everything else goes to stderr.
 
 usage: slixmpp_peer.py PORT CA_FILE JID1 PASSWORD1 MECH1 JID2 PASSWORD2 MECH2

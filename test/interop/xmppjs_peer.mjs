@@ -83,7 +83,7 @@ async function main() {
   out.disco_identities = info.getChildren('identity').map((i) => [i.attrs.category, i.attrs.type]);
   out.disco_features = info.getChildren('feature').map((f) => f.attrs.var).sort();
 
-  // RFC 6121 §2.2 roster get: the server answers with the (empty) roster (runtime/server/server-iq.ts).
+  // RFC 6121 §2.2 roster get: the server answers with the roster, empty for a new account (runtime/server/roster.ts).
   try {
     await a.xmpp.iqCaller.get(xml('query', 'jabber:iq:roster'), undefined, TIMEOUT);
     out.roster = 'result';

@@ -1,11 +1,11 @@
 /**
  * The answers everyday clients rely on right after login (profanity, poezio, aioxmpp, Gajim):
- * roster get (RFC 6121 §2.2), the legacy session request (RFC 3921 §3), service discovery on
+ * roster get and set (RFC 6121 §2.2, §2.3), the legacy session request (RFC 3921 §3), service discovery on
  * the domain and on the own account (XEP-0030), and `<service-unavailable/>` for the rest
  * (RFC 6120 §8.4). Pure answers (runtime/server/server-iq.ts) through the router, then once
  * over a real socket with our client.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NS } from '../../machines/ns.js';
 import { attr, child, childElements, el, type XmlElement } from '../../machines/xml.js';
 import { createClient, StanzaError, type XmppClient } from '../../runtime/client/index.js';
@@ -13,17 +13,26 @@ import { route, type RouterView } from '../../runtime/server/router.js';
 import { ACCOUNT_FEATURES, answerIq, IQ_NS, SERVER_FEATURES } from '../../runtime/server/server-iq.js';
 import { removeDir, startServer, USERS, type Running } from '../client/fixture.js';
 import { stanzaError } from './client.js';
+import { testRosters, type TestRosters } from './roster-fixture.js';
 
 const DOMAIN = 'im.example.com';
 const JULIET = 'juliet@im.example.com/balcony';
 const JULIET_BARE = 'juliet@im.example.com';
 
-const view: RouterView = {
-  domain: DOMAIN,
-  accountExists: (l) => l === 'juliet' || l === 'romeo',
-  resources: (bare) => [JULIET, 'romeo@im.example.com/orchard'].filter((j) => j.startsWith(`${bare}/`)),
-  hasPresenceSession: () => false,
-};
+// A real roster store for juliet and romeo, fresh for every test (RFC 6121 §2: a new account's roster is empty).
+let rosters: TestRosters;
+let view: RouterView;
+beforeEach(() => {
+  rosters = testRosters();
+  view = {
+    domain: DOMAIN,
+    accountExists: (l) => l === 'juliet' || l === 'romeo',
+    resources: (bare) => [JULIET, 'romeo@im.example.com/orchard'].filter((j) => j.startsWith(`${bare}/`)),
+    hasPresenceSession: () => false,
+    roster: rosters.view,
+  };
+});
+afterEach(() => rosters.close());
 
 const iq = (to: string | undefined, payload: XmlElement, type = 'get') => el('iq', NS.CLIENT, { from: JULIET, to, id: 'c1', type }, payload);
 const rosterQuery = el('query', IQ_NS.ROSTER);
@@ -52,10 +61,10 @@ const errorOf = (stanza: XmlElement) => {
 };
 const featuresOf = (query: XmlElement) => childElements(query).filter((c) => c.name === 'feature').map((f) => attr(f, 'var'));
 
-describe('RFC 6121 §2.2 roster get (empty roster: no storage yet)', () => {
-  it('RFC 6121 §2.2 / RFC 6120 §10.3.3: without \'to\' → a result with an empty jabber:iq:roster query, no \'from\', no ver (§2.6)', () => {
+describe('RFC 6121 §2.2 roster get (a new account: the empty roster)', () => {
+  it('RFC 6121 §2.2 / RFC 6120 §10.3.3: without \'to\' → a result with an empty jabber:iq:roster query, no \'from\', with ver (§2.6.3)', () => {
     const r = resultOf(iq(undefined, rosterQuery));
-    expect(r).toEqual(el('iq', NS.CLIENT, { id: 'c1', to: JULIET, type: 'result' }, el('query', IQ_NS.ROSTER)));
+    expect(r).toEqual(el('iq', NS.CLIENT, { id: 'c1', to: JULIET, type: 'result' }, el('query', IQ_NS.ROSTER, { ver: rosters.store.version('juliet') })));
   });
 
   it('RFC 6121 §2.2 / RFC 6120 §10.5.3.2: to the own bare JID → the same empty roster, from the bare JID', () => {
@@ -64,13 +73,13 @@ describe('RFC 6121 §2.2 roster get (empty roster: no storage yet)', () => {
     expect(childElements(child(r, 'query', IQ_NS.ROSTER)!)).toEqual([]);
   });
 
-  it('RFC 6121 §2.1.3: a get with <item/>s (which it MUST NOT contain) is not refused: the empty roster', () => {
+  it('RFC 6121 §2.1.3: a get with <item/>s (which it MUST NOT contain) is not refused: the roster, items ignored', () => {
     expect(childElements(child(resultOf(iq(undefined, el('query', IQ_NS.ROSTER, {}, el('item', IQ_NS.ROSTER, { jid: 'x@y' })))), 'query', IQ_NS.ROSTER)!)).toEqual([]);
   });
 
-  it('RFC 6121 §2.3 roster set from the user → RFC 6120 §8.3.3.3 <feature-not-implemented/> (cancel) until roster storage', () => {
-    expect(errorOf(iq(undefined, rosterSet, 'set'))).toEqual({ condition: 'feature-not-implemented', type: 'cancel' });
-    expect(errorOf(iq(JULIET_BARE, rosterSet, 'set'))).toEqual({ condition: 'feature-not-implemented', type: 'cancel' });
+  it('RFC 6121 §2.3.2 roster set from the user → an empty result (no push: the resource never requested the roster, §2.2; detail in roster.test.ts)', () => {
+    expect(route(iq(undefined, rosterSet, 'set'), view)).toEqual([{ to: JULIET, stanza: el('iq', NS.CLIENT, { id: 'c1', to: JULIET, type: 'result' }) }]);
+    expect(resultOf(iq(JULIET_BARE, rosterSet, 'set')).attrs).toEqual({ id: 'c1', to: JULIET, from: JULIET_BARE, type: 'result' });
   });
 
   it('RFC 6121 §2.3.3: a roster IQ to another account\'s bare JID → <forbidden/> (auth), the same for an absent account (RFC 6120 §10.2)', () => {
@@ -192,9 +201,11 @@ describe('over a real socket: what a client asks right after login', () => {
     const own = await c.iq(el('iq', NS.CLIENT, { type: 'get', to: 'alice@localhost' }, el('query', NS.DISCO_INFO)));
     expect(child(child(own, 'query', NS.DISCO_INFO)!, 'identity', NS.DISCO_INFO)!.attrs).toEqual({ category: 'account', type: 'registered' });
 
-    const set = c.iq(el('iq', NS.CLIENT, { type: 'set' }, rosterSet));
-    await expect(set).rejects.toBeInstanceOf(StanzaError);
-    await expect(set).rejects.toMatchObject({ condition: 'feature-not-implemented' });
+    const set = await c.iq(el('iq', NS.CLIENT, { type: 'set' }, rosterSet)); // RFC 6121 §2.3.2 (pushes: roster-e2e.test.ts)
+    expect(set.attrs).toMatchObject({ type: 'result', to: jid });
+    const bad = c.iq(el('iq', NS.CLIENT, { type: 'set' }, el('query', IQ_NS.ROSTER)));
+    await expect(bad).rejects.toBeInstanceOf(StanzaError);
+    await expect(bad).rejects.toMatchObject({ condition: 'bad-request' }); // RFC 6121 §2.1.5 rule 1
     const foreign = c.iq(el('iq', NS.CLIENT, { type: 'get', to: 'bob@localhost' }, el('query', IQ_NS.ROSTER)));
     await expect(foreign).rejects.toMatchObject({ condition: 'forbidden' });
     const unknown = c.iq(el('iq', NS.CLIENT, { type: 'get', to: 'localhost' }, el('query', 'urn:example:unknown')));

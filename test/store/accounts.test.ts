@@ -213,7 +213,7 @@ describe('account store', () => {
     expect(again.lookup('romeo')?.disabled).toBe(true);
     again.close();
     const raw = new Database(file, { readonly: true });
-    expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 2 }]); // schema.ts
     raw.close();
   });
 

@@ -103,6 +103,12 @@ describe('RFC 6120 §4.3.2 features per stage', () => {
   it('§7.4: after SASL only <bind/>', () => {
     expect(featuresElement(makeInput(), true, true)).toEqual(el('features', NS.STREAMS, {}, el('bind', NS.BIND)));
   });
+  it('§4.3.2: the host\'s informational features (RFC 6121 §2.6.1 <ver/>) follow <bind/>, and only after SASL', () => {
+    const ver = el('ver', 'urn:xmpp:features:rosterver');
+    const input = makeInput({ boundFeatures: [ver] });
+    expect(featuresElement(input, true, true)).toEqual(el('features', NS.STREAMS, {}, el('bind', NS.BIND), ver));
+    expect(featuresElement(input, true, false).children).not.toContainEqual(ver);
+  });
 });
 
 describe('RFC 6120 §7 bind helpers', () => {
