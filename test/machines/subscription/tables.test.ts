@@ -185,16 +185,18 @@ function checkRow(r: ReturnType<typeof rows>[number]): void {
   expect(words(commands)).toEqual(r.does);
   // The ROUTE? / DELIVER? column: the stanza itself goes on exactly on MUST.
   const presence = r.t.name.toLowerCase();
-  const passedOn = commands.some((c) => (r.t.event.startsWith('OUT_') ? c.type === 'route' && !c.onBehalf : c.type === 'deliver') && c.presence === presence);
+  const passedOn = commands.some((c) =>
+    r.t.event.startsWith('OUT_') ? c.type === 'route' && !c.onBehalf && c.presence === presence : c.type === 'deliver' && c.presence === presence,
+  );
   expect(passedOn).toBe(r.req === 'MUST');
 }
 
 describe('RFC 6121 §A.2 outbound subscription stanzas at the user\'s server, Tables 2-5', () => {
-  it.each(rows(A2))('$title', checkRow);
+  for (const r of rows(A2)) it(`${r.title}`, () => checkRow(r));
 });
 
 describe('RFC 6121 §A.3 inbound subscription stanzas at the user\'s server, Tables 6-9', () => {
-  it.each(rows(A3))('$title', checkRow);
+  for (const r of rows(A3)) it(`${r.title}`, () => checkRow(r));
 });
 
 describe('RFC 6121 §A.2, §A.3 the machine\'s tables', () => {
