@@ -292,7 +292,7 @@ function inUnsubscribe(state: SubscriptionState): Transition {
       target,
       actions: [deliver('unsubscribe', 'interested'), forgetRequest, route('unsubscribed', true)],
       rfc: '§3.3.3',
-      why: 'The contact withdraws its pending request: drop the held request (§3.3.3, last paragraph), deliver it (the table\'s MUST, where §3.3.3 would ignore it: the table decides), answer "unsubscribed" on the user\'s behalf ([1]). The item\'s attributes do not change: no roster push.',
+      why: 'The contact withdraws its pending request: deliver it (the table\'s MUST, where §3.3.3 would ignore it: the table decides), drop the held request (§3.3.3, last paragraph), answer "unsubscribed" on the user\'s behalf ([1]). The item\'s attributes do not change: no roster push.',
     });
   }
   return rowTransition(table, state, {

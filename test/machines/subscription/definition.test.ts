@@ -2,7 +2,11 @@
  * The subscription machine's definition: the nine RFC 6121 §A.1 states, and for every state and
  * subscription stanza the transitions of that row, each citing its table.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { testTitles } from '../../../diagrams/coverage.js';
 import { describeMachine } from '../../../machines/introspect/model.js';
 import { citations } from '../../../machines/introspect/sections.js';
 import { SUBSCRIPTION_STATES, subscriptionMachine } from '../../../machines/subscription/index.js';
@@ -19,7 +23,7 @@ const SECTION: Readonly<Record<string, string>> = {
   IN_UNSUBSCRIBED: 'A.3.4',
 };
 
-describe('RFC 6121 subscription machine definition', () => {
+describe('RFC 6121 §A.1 subscription machine definition', () => {
   it('has exactly the nine §A.1 states, flat, starting in "None"', () => {
     expect(model.states.map((s) => s.path)).toEqual([...SUBSCRIPTION_STATES]);
     expect(model.initial).toBe('None');
@@ -54,5 +58,12 @@ describe('RFC 6121 subscription machine definition', () => {
   it('keeps a bounded context: the two bare JIDs and one flag', () => {
     const snapshot = subscriptionMachine.resolveState({ value: 'Both', context: { user: 'a@x', contact: 'b@y', approved: false } });
     expect(Object.keys(snapshot.context).sort()).toEqual(['approved', 'contact', 'user']);
+  });
+
+  it('is tested under titles that cite RFC 6121 only, so the RFC 6120 report counts none of them', () => {
+    const dir = dirname(fileURLToPath(import.meta.url));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.ts'))) {
+      for (const t of testTitles(file, readFileSync(join(dir, file), 'utf8'))) expect(t.sections, `${file} › ${t.title}`).toEqual([]);
+    }
   });
 });
