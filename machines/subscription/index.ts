@@ -27,6 +27,7 @@ export {
 export { INBOUND, OUTBOUND, type NewState, type Requirement, type Row, type SubscriptionStanza, type Table } from './tables.js';
 export {
   subscriptionEvent,
+  type AvailableEvent,
   type InboundEvent,
   type OutboundEvent,
   type Recipients,

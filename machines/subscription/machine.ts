@@ -1,7 +1,8 @@
 /**
  * RFC 6121 presence subscriptions: one (user, contact) pair as the user's server sees it, as
  * an XState machine. Pure and sans-IO: the eight subscription stanzas in (§A.2 outbound from
- * the user, §A.3 inbound from the contact), commands out (./types.ts), in the order §3 says.
+ * the user, §A.3 inbound from the contact) and AVAILABLE (a resource of the user's came online,
+ * for §3.1.3 rule 4 and §3.1.2), commands out (./types.ts), in the order §3 says.
  *
  * Flat states named exactly as §A.1 names them ("None + Pending Out+In"), not two parallel
  * regions (to: no | pending out | yes, from: no | pending in | yes), though the nine states are
@@ -45,6 +46,7 @@ export const subscriptionSetup = setup({
       hold: p.hold,
     })),
     forgetRequest: emit(({ context }) => ({ type: 'forgetRequest' as const, from: context.contact, to: context.user })),
+    redeliverRequest: emit(({ context }) => ({ type: 'redeliverRequest' as const, from: context.contact, to: context.user })),
     /** §2.1.6: the item as it is in `state` (the transition's target) with the flag as now set. */
     rosterPush: emit(({ context }, p: { state: SubscriptionState }) => ({
       type: 'rosterPush' as const,
@@ -72,6 +74,7 @@ type Action =
   | { type: 'route'; params: { presence: SubscriptionStanza; onBehalf?: true } }
   | { type: 'deliver'; params: { presence: SubscriptionStanza; recipients: Recipients; hold: boolean } }
   | { type: 'forgetRequest' }
+  | { type: 'redeliverRequest' }
   | { type: 'rosterPush'; params: { state: SubscriptionState } }
   | { type: 'sendPresence'; params: { presence: 'current' | 'unavailable' } }
   | { type: 'preApprove' }
@@ -343,6 +346,26 @@ function inUnsubscribed(state: SubscriptionState): Transition {
   });
 }
 
+/**
+ * A resource of the user's became available. Not a row of the appendix: §3.1.3 rule 4 (a held
+ * request MUST be delivered "whenever the contact creates an available resource, until the
+ * contact either approves or denies the request") and §3.1.2 (a request left unanswered SHOULD
+ * be resent, "e.g., whenever a new resource becomes available for the user"; this server
+ * chooses exactly that moment, so a lost request costs one login, and a contact's server that
+ * got it already drops the repeat, §A.3.1 "Pending In" rows). Elsewhere the event changes nothing.
+ */
+function available(state: SubscriptionState): Transition | undefined {
+  const { to, from } = HALVES[state];
+  const actions: Action[] = [...(from === 'pendingIn' ? [{ type: 'redeliverRequest' } as const] : []), ...(to === 'pendingOut' ? [route('subscribe', true)] : [])];
+  if (actions.length === 0) return undefined;
+  const rfc = [...(from === 'pendingIn' ? ['§3.1.3'] : []), ...(to === 'pendingOut' ? ['§3.1.2'] : [])].join(', ');
+  const why = [
+    ...(from === 'pendingIn' ? ['deliver the contact\'s held request to the available resources again (§3.1.3 rule 4)'] : []),
+    ...(to === 'pendingOut' ? ['resend the user\'s unanswered request to the contact (§3.1.2)'] : []),
+  ].join('; ');
+  return { actions, meta: { rfc: `6121 ${rfc}` }, description: `"${state}", a resource of the user's became available: ${why}.` };
+}
+
 function stateNode(state: SubscriptionState) {
   const { subscription, ask } = subscriptionAttribute(state);
   return {
@@ -356,6 +379,7 @@ function stateNode(state: SubscriptionState) {
       IN_UNSUBSCRIBE: inUnsubscribe(state),
       IN_SUBSCRIBED: inSubscribed(state),
       IN_UNSUBSCRIBED: inUnsubscribed(state),
+      ...(available(state) && { AVAILABLE: available(state) }),
     },
   };
 }

@@ -12,7 +12,12 @@ export type { SubscriptionStanza } from './tables.js';
 export type OutboundEvent = { type: 'OUT_SUBSCRIBE' } | { type: 'OUT_UNSUBSCRIBE' } | { type: 'OUT_SUBSCRIBED' } | { type: 'OUT_UNSUBSCRIBED' };
 /** §A.3: from the contact (its server stamped its bare JID), addressed to the user. */
 export type InboundEvent = { type: 'IN_SUBSCRIBE' } | { type: 'IN_UNSUBSCRIBE' } | { type: 'IN_SUBSCRIBED' } | { type: 'IN_UNSUBSCRIBED' };
-export type SubscriptionEvent = OutboundEvent | InboundEvent;
+/**
+ * One of the user's resources became available (sent initial presence, §4.2): the moment to
+ * deliver a held request again (§3.1.3 rule 4) and to resend the user's own (§3.1.2).
+ */
+export type AvailableEvent = { type: 'AVAILABLE' };
+export type SubscriptionEvent = OutboundEvent | InboundEvent | AvailableEvent;
 
 /** The event for a subscription stanza in a direction: ('in', 'subscribed') → 'IN_SUBSCRIBED'. */
 export function subscriptionEvent(direction: 'in' | 'out', presence: SubscriptionStanza): SubscriptionEvent {
@@ -26,7 +31,8 @@ export type SubscriptionCommand =
   /**
    * Locally deliver or remotely route a presence stanza of this type to the contact's bare JID,
    * stamped with the user's bare JID (§3 Implementation Note). `onBehalf`: the server generates
-   * it for the user (an auto-reply); otherwise it is the user's own stanza, passed on.
+   * it for the user (an auto-reply, or the resent request of §3.1.2); otherwise it is the user's
+   * own stanza, passed on.
    */
   | { readonly type: 'route'; readonly presence: SubscriptionStanza; readonly from: string; readonly to: string; readonly onBehalf?: true }
   /**
@@ -35,6 +41,8 @@ export type SubscriptionCommand =
    * available, until the user answers (§3.1.3 rule 4); else deliver to whoever is there now.
    */
   | { readonly type: 'deliver'; readonly presence: SubscriptionStanza; readonly from: string; readonly to: string; readonly recipients: Recipients; readonly hold: boolean }
+  /** Deliver the held subscription request from the contact to the user's available resources again (§3.1.3 rule 4). */
+  | { readonly type: 'redeliverRequest'; readonly from: string; readonly to: string }
   /** The held subscription request from the contact is answered or withdrawn: drop it (§3.1.3 rule 4, §3.3.3). */
   | { readonly type: 'forgetRequest'; readonly from: string; readonly to: string }
   /** §2.1.6: push the contact's roster item, as it now is, to the user's interested resources. */

@@ -31,8 +31,13 @@ describe('RFC 6121 §A.1 subscription machine definition', () => {
   });
 
   it('every transition has a meta.rfc citing RFC 6121 and the §A.2 / §A.3 table of its row first, and a description', () => {
-    expect(model.transitions.length).toBeGreaterThanOrEqual(72);
+    const rows = model.transitions.filter((t) => t.event !== 'AVAILABLE');
+    expect(rows.length).toBeGreaterThanOrEqual(72);
     for (const t of model.transitions) {
+      expect(t.rfc, `${t.source} ${t.event}`).toMatch(/^6121 §/);
+      for (const c of citations(t.rfc!)) expect(c.doc).toBe('RFC 6121');
+    }
+    for (const t of rows) {
       const label = `${t.source} ${t.event}`;
       expect(t.rfc, label).toBeDefined();
       const cited = citations(t.rfc!);
@@ -65,5 +70,12 @@ describe('RFC 6121 §A.1 subscription machine definition', () => {
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.ts'))) {
       for (const t of testTitles(file, readFileSync(join(dir, file), 'utf8'))) expect(t.sections, `${file} › ${t.title}`).toEqual([]);
     }
+  });
+
+  it('AVAILABLE: §3.1.3 rule 4 redelivery in the "Pending In" states, §3.1.2 resend in the "Pending Out" states, nothing elsewhere', () => {
+    const on = model.transitions.filter((t) => t.event === 'AVAILABLE');
+    expect(on.map((t) => t.source)).toEqual(['None + Pending Out', 'None + Pending In', 'None + Pending Out+In', 'To + Pending In', 'From + Pending Out']);
+    for (const t of on) expect(t.targets).toEqual([]);
+    expect(on.find((t) => t.source === 'None + Pending Out+In')!.rfc).toBe('6121 §3.1.3, §3.1.2');
   });
 });

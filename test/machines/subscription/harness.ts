@@ -51,11 +51,14 @@ export function side(user: string, contact: string, state: SubscriptionState = '
 export function word(c: SubscriptionCommand): string {
   switch (c.type) {
     case 'route':
-      return `${c.onBehalf ? 'reply' : 'route'} ${c.presence}`;
+      // The server's own: answers to the contact, and the resent request of §3.1.2.
+      return `${c.onBehalf ? (c.presence === 'subscribe' ? 'resend' : 'reply') : 'route'} ${c.presence}`;
     case 'deliver':
       return `deliver ${c.presence} to ${c.recipients}${c.hold ? ' (held)' : ''}`;
     case 'forgetRequest':
       return 'forget request';
+    case 'redeliverRequest':
+      return 'redeliver request';
     case 'rosterPush':
       return `push ${c.item.subscription}${c.item.ask ? '+ask' : ''}${c.item.approved ? '+approved' : ''}`;
     case 'sendPresence':
@@ -93,7 +96,7 @@ export class Pair {
     const enqueue = (from: Side, cs: readonly SubscriptionCommand[]): void => {
       for (const c of cs) {
         if (c.type !== 'route') continue;
-        this.wire.push(`${c.from === ROMEO ? 'romeo→juliet' : 'juliet→romeo'} ${c.onBehalf ? 'reply ' : ''}${c.presence}`);
+        this.wire.push(`${c.from === ROMEO ? 'romeo→juliet' : 'juliet→romeo'} ${word(c)}`);
         queue.push({ to: from === this.romeo ? this.juliet : this.romeo, event: subscriptionEvent('in', c.presence) });
       }
     };

@@ -69,7 +69,7 @@ describe('RFC 6121 §3.4.2 server processing of subscription pre-approval', () =
     p.send('romeo', { type: 'OUT_SUBSCRIBED' });
     expect(p.wire).toEqual([]);
     p.send('juliet', { type: 'OUT_SUBSCRIBE' });
-    expect(p.wire).toEqual(['juliet→romeo subscribe', 'romeo→juliet reply subscribed']);
+    expect(p.wire).toEqual(['juliet→romeo route subscribe', 'romeo→juliet reply subscribed']);
     expect([p.romeo.state(), p.juliet.state()]).toEqual(['From', 'To']);
     expect(p.romeo.all.some((c) => c.type === 'deliver')).toBe(false);
     expect(p.agree()).toBe(true);
@@ -90,6 +90,27 @@ describe('RFC 6121 §3.1.3 auto-replies at the contact\'s server', () => {
       const cs = side(JULIET, ROMEO, state).step({ type: 'IN_SUBSCRIBE' });
       expect(cs.some((c) => c.type === 'route'), state).toBe(false);
     }
+  });
+
+  it('rule 4: the held request is delivered again whenever a resource of the user\'s becomes available, until answered', () => {
+    const s = side(JULIET, ROMEO);
+    s.step({ type: 'IN_SUBSCRIBE' });
+    expect(s.step({ type: 'AVAILABLE' })).toEqual([{ type: 'redeliverRequest', from: ROMEO, to: JULIET }]);
+    expect(words(s.step({ type: 'AVAILABLE' }))).toEqual(['redeliver request']);
+    s.step({ type: 'OUT_SUBSCRIBED' });
+    expect(s.step({ type: 'AVAILABLE' }), 'answered: nothing held any more').toEqual([]);
+  });
+
+  it('§3.1.2: the user\'s unanswered request is resent when a resource of the user\'s becomes available, and the contact\'s server drops the repeat', () => {
+    const p = new Pair();
+    p.send('romeo', { type: 'OUT_SUBSCRIBE' });
+    p.send('romeo', { type: 'AVAILABLE' });
+    expect(p.wire).toEqual(['romeo→juliet route subscribe', 'romeo→juliet resend subscribe']);
+    expect(words(p.juliet.all)).toEqual(['deliver subscribe to available (held)']); // §A.3.1 "None + Pending In": S.N.
+    expect([p.romeo.state(), p.juliet.state()]).toEqual(['None + Pending Out', 'None + Pending In']);
+    p.send('juliet', { type: 'OUT_SUBSCRIBED' });
+    p.send('romeo', { type: 'AVAILABLE' });
+    expect(p.wire).toHaveLength(3);
   });
 
   it('rule 4: a second request while one is held is not delivered again (one per contact)', () => {

@@ -4,7 +4,7 @@
  * the existing state, ROUTE? / DELIVER?, the new state, and what the user's server must do
  * per §3 ("RFC" column of the comments), as words from ./harness.ts:
  *
- *   route X / reply X     the user's stanza / one generated on the user's behalf, to the contact
+ *   route X / reply X     the user's stanza / one the server generates on the user's behalf, to the contact
  *   deliver X to ...      the contact's stanza to the user's available or interested resources
  *   push none+ask         a roster push (§2.1.6) with subscription='none' ask='subscribe'
  *   presence current|unavailable  from each of the user's available resources to the contact

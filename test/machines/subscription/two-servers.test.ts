@@ -32,7 +32,7 @@ describe('RFC 6121 §3.1 requesting a subscription, at the user\'s server and th
     expect(p.agree()).toBe(true);
     p.send('romeo', { type: 'OUT_SUBSCRIBED' });
     expect(at(p)).toEqual(['Both', 'Both']);
-    expect(p.wire).toEqual(['romeo→juliet subscribe', 'juliet→romeo subscribed', 'juliet→romeo subscribe', 'romeo→juliet subscribed']);
+    expect(p.wire).toEqual(['romeo→juliet route subscribe', 'juliet→romeo route subscribed', 'juliet→romeo route subscribe', 'romeo→juliet route subscribed']);
     expect(p.romeo.all.at(-2)).toMatchObject({ type: 'rosterPush', item: { subscription: 'both' } });
     expect(p.juliet.all.at(-1)).toMatchObject({ type: 'rosterPush', item: { subscription: 'both' } });
   });
@@ -40,7 +40,7 @@ describe('RFC 6121 §3.1 requesting a subscription, at the user\'s server and th
   it('§3.1.3 rule 2: a repeated request from an already subscribed user is answered by the contact\'s server, not delivered', () => {
     const p = new Pair('To');
     p.send('romeo', { type: 'OUT_SUBSCRIBE' });
-    expect(p.wire).toEqual(['romeo→juliet subscribe', 'juliet→romeo reply subscribed']);
+    expect(p.wire).toEqual(['romeo→juliet route subscribe', 'juliet→romeo reply subscribed']);
     expect(words(p.juliet.all)).toEqual(['reply subscribed']);
     expect(words(p.romeo.all)).toEqual(['route subscribe']); // §A.3.3 "To": not delivered again
     expect(at(p)).toEqual(['To', 'From']);
@@ -79,7 +79,7 @@ describe('RFC 6121 §3.3 unsubscribing, at both servers', () => {
     p.send('romeo', { type: 'OUT_UNSUBSCRIBE' });
     expect(words(p.romeo.all)).toEqual(['route unsubscribe', 'push none']); // §3.3.2
     expect(words(p.juliet.all)).toEqual(['deliver unsubscribe to interested', 'push none', 'presence unavailable', 'reply unsubscribed']); // §3.3.3
-    expect(p.wire).toEqual(['romeo→juliet unsubscribe', 'juliet→romeo reply unsubscribed']);
+    expect(p.wire).toEqual(['romeo→juliet route unsubscribe', 'juliet→romeo reply unsubscribed']);
     expect(at(p)).toEqual(['None', 'None']); // the reply changes nothing more at romeo's: §A.3.4 "None"
   });
 
