@@ -16,6 +16,18 @@
  * Where §3 and the appendix differ, the appendix's row decides (it is the complete rule,
  * §3: "Complete details regarding subscription states can be found under Appendix A"), and the
  * transition's description says so.
+ *
+ * Choices where RFC 6121 leaves one:
+ * - Roster pushes (§2.1.6) only when the item's attributes change: a "no state change" row
+ *   pushes nothing, nor does a change of the "Pending In" half alone, which the roster never
+ *   shows (§A.1 items 3, 4, 6), so denying a request pushes no item the contact may not have.
+ * - Pre-approval (§3.4, OPTIONAL) is supported; the runtime must advertise it (§3.4 stream
+ *   feature). Once it has answered a request the flag is dropped (§3.4.2 Implementation Note).
+ * - Only the subscription request is held for a user with no available resource (§3.1.3 rule
+ *   4, MUST); approvals, cancellations and unsubscribes are not (their Implementation Notes: MAY).
+ * - No "unavailable" acknowledgement of a request from the contact's bare JID (§3.1.3 rule 3: MAY).
+ * - A pre-approved request is answered in every state that can hold the flag ("None",
+ *   "None + Pending Out", "To"), as §3.4.2 requires, though §A.3.1 [1] names only "None".
  */
 import { assign, emit, setup } from 'xstate';
 import { HALVES, stateOf, SUBSCRIPTION_STATES, subscriptionAttribute, type SubscriptionState } from './states.js';
