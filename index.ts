@@ -13,6 +13,19 @@ export * from './machines/conditions.js';
 export { NS } from './machines/ns.js';
 export { receivingEntityMachine } from './machines/receiving/index.js';
 export { initiatingEntityMachine } from './machines/initiating/index.js';
+// RFC 6121 presence subscriptions (§3, Appendix A): one (user, contact) pair at the user's server.
+export {
+  subscriptionMachine,
+  resumeSubscription,
+  subscriptionAttribute,
+  stateFromRosterItem,
+  SUBSCRIPTION_STATES,
+  type SubscriptionCommand,
+  type SubscriptionEvent,
+  type SubscriptionState,
+  type RosterSubscription,
+  type StoredSubscription,
+} from './machines/subscription/index.js';
 // The XML stream layer (RFC 6120 §4, §11).
 export * from './runtime/xml/index.js';
 // The runtime.

@@ -31,8 +31,8 @@ export function renderPage(machines: readonly PageMachine[], conformance: Confor
   const body: string[] = [];
   body.push(
     '<header>',
-    '<h1>xmpp-statekit: the RFC 6120 stream machines</h1>',
-    '<p>Generated from the XState machines by <code>npm run docs</code>; every transition names the RFC 6120 section it implements.</p>',
+    '<h1>xmpp-statekit: the RFC 6120 stream machines and the RFC 6121 subscription machine</h1>',
+    '<p>Generated from the XState machines by <code>npm run docs</code>; every transition names the RFC section it implements.</p>',
     '<nav>',
     ...machines.map((m) => `<a href="#${esc(m.name)}">${esc(m.title)}</a>`),
     '<a href="#conformance">Conformance</a>',

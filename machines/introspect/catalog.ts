@@ -21,6 +21,11 @@ export interface MachineEntry {
   /** Module (relative to this file) and export that hold the machine. */
   readonly module: string;
   readonly exportName: string;
+  /**
+   * The document the machine models, when not RFC 6120: such a machine is drawn and shown on
+   * the page, but the RFC 6120 conformance report (§15 roles) does not list it.
+   */
+  readonly spec?: string;
 }
 
 export interface LoadedMachine extends MachineEntry {
@@ -48,6 +53,14 @@ export const MACHINES: readonly MachineEntry[] = [
     role: 'client',
     module: '../connection/index.js',
     exportName: 'clientConnectionMachine',
+  },
+  {
+    name: 'subscription',
+    title: 'Presence subscription (user\'s server, one contact), RFC 6121',
+    role: 'server',
+    module: '../subscription/index.js',
+    exportName: 'subscriptionMachine',
+    spec: 'RFC 6121',
   },
 ];
 

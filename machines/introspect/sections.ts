@@ -7,13 +7,13 @@
 export interface Citation {
   /** 'RFC 6120', 'RFC 5802', 'XEP-0199'. */
   readonly doc: string;
-  /** '4.9.3.4' */
+  /** '4.9.3.4', or an appendix: 'A.2.1' (RFC 6121 §A.2.1). */
   readonly section: string;
 }
 
 export const RFC6120 = 'RFC 6120';
 
-const CITATION = /(?:\b(RFC\s*|XEP-)?(\d{4})\s*)?§\s*(\d+(?:\.\d+)*)/g;
+const CITATION = /(?:\b(RFC\s*|XEP-)?(\d{4})\s*)?§\s*((?:\d+|[A-Z]\b)(?:\.\d+)*)/g;
 
 export function citations(text: string): Citation[] {
   const out: Citation[] = [];

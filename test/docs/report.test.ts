@@ -25,6 +25,15 @@ describe('section citations', () => {
     ]);
   });
 
+  it('reads appendix sections (RFC 6121 §A.2.1), so a bare § after them stays in that document', () => {
+    expect(citations('6121 §A.2.1, §3.1.2')).toEqual([
+      { doc: 'RFC 6121', section: 'A.2.1' },
+      { doc: 'RFC 6121', section: '3.1.2' },
+    ]);
+    expect(rfc6120Sections('6121 §A.3, §3.4.2')).toEqual([]);
+    expect(citations('§Appendix')).toEqual([]);
+  });
+
   it('counts a subsection as within its section, and orders sections numerically', () => {
     expect(within('6.4.5', '6')).toBe(true);
     expect(within('6.4.5', '6.4.5')).toBe(true);
