@@ -54,8 +54,6 @@ function s2sParts(bind: string, opts: EjabberdOptions): { listen: string[]; glob
       // The test network has no IPv6 addresses: ask only for A records (RFC 6120 §3.2.2 leaves the family open).
       'outgoing_s2s_families:',
       '  - ipv4',
-      'outgoing_s2s_timeout: 10000',
-      's2s_dns_timeout: 5',
     ],
     modules: ['  mod_s2s_dialback: {}'],
   };
