@@ -92,7 +92,7 @@ export interface TestNetwork {
   readonly dns: string;
   readonly hosts: readonly NetHost[];
   host(name: string): NetHost;
-  /** Runs a command inside a host's namespace to completion; rejects with its output when it fails. */
+  /** Runs a command inside a host's namespace to completion; rejects with its output (and exit `code`) when it fails. */
   exec(host: string, command: string, args: readonly string[], opts?: NsRunOptions): Promise<ExecResult>;
   /** Starts a command inside a host's namespace; teardown() kills it by PID if it still runs. */
   spawn(host: string, command: string, args: readonly string[], opts?: NsRunOptions & Pick<SpawnOptions, 'stdio'>): ChildProcess;
@@ -312,8 +312,9 @@ export async function createTestNetwork(opts: TestNetworkOptions): Promise<TestN
         });
         return { stdout, stderr };
       } catch (err) {
-        const e = err as { stdout?: string; stderr?: string; message: string };
+        const e = err as { stdout?: string; stderr?: string; code?: number | string; message: string };
         throw Object.assign(new Error(`[${name}] ${command} ${args.join(' ')} failed: ${[e.message, e.stdout, e.stderr].filter(Boolean).join('\n')}`), {
+          code: e.code,
           stdout: e.stdout ?? '',
           stderr: e.stderr ?? '',
         });
