@@ -16,7 +16,7 @@
  * network cleans up after an earlier run that crashed (cleanupStale).
  */
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -103,6 +103,41 @@ export interface TestNetwork {
 }
 
 let sequence = 0;
+const ETC_NETNS = '/etc/netns';
+/** Left in /etc/netns when this harness made it, so the last network to go (in any process) removes it again. */
+const MADE_HERE = join(ETC_NETNS, '.made-by-xmppkit');
+
+/** /etc/netns/<ns>, made (with /etc/netns when missing; a parallel run may be making or removing it too). */
+function etcDir(ns: string): string {
+  const dir = join(ETC_NETNS, ns);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(ETC_NETNS);
+      writeFileSync(MADE_HERE, 'made by peers/netns.ts; removed with the last test network\n');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      // ENOENT: another run removed an empty /etc/netns in between; make it again.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** Removes /etc/netns if this harness made it and no namespace dir is left in it. */
+function removeEtcNetns(): void {
+  if (!existsSync(MADE_HERE) || readdirSync(ETC_NETNS).length !== 1) return;
+  rmSync(MADE_HERE, { force: true });
+  try {
+    rmdirSync(ETC_NETNS);
+  } catch {
+    // a parallel run put its namespace dir there meanwhile: it removes /etc/netns later
+    writeFileSync(MADE_HERE, 'made by peers/netns.ts; removed with the last test network\n');
+  }
+}
 
 function ip(...args: string[]): Promise<unknown> {
   return execFileP('ip', args).catch((err: { stderr?: string; message: string }) => {
@@ -157,7 +192,7 @@ function removeNamespace(ns: string): void {
   } catch {
     // already gone
   }
-  rmSync(join('/etc/netns', ns), { recursive: true, force: true });
+  rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });
 }
 
 /**
@@ -170,8 +205,9 @@ export function cleanupStale(prefix = NETNS_PREFIX): string[] {
     const m = owned.exec(name);
     return m !== null && Number(m[1]) !== process.pid && !alive(Number(m[1]));
   };
-  const names = new Set([...namespaces(), ...(existsSync('/etc/netns') ? readdirSync('/etc/netns') : [])].filter(stale));
+  const names = new Set([...namespaces(), ...(existsSync(ETC_NETNS) ? readdirSync(ETC_NETNS) : [])].filter(stale));
   for (const ns of names) removeNamespace(ns);
+  if (existsSync(ETC_NETNS)) removeEtcNetns();
   return [...names];
 }
 
@@ -231,6 +267,7 @@ export async function createTestNetwork(opts: TestNetworkOptions): Promise<TestN
   const removeAll = (): void => {
     for (const c of children) if (c.pid !== undefined && c.exitCode === null) killQuietly(c.pid, 'SIGKILL');
     for (const ns of made.splice(0).reverse()) removeNamespace(ns);
+    removeEtcNetns();
     rmSync(dir, { recursive: true, force: true });
   };
   // A test that dies without teardown still leaves nothing behind.
@@ -265,8 +302,7 @@ export async function createTestNetwork(opts: TestNetworkOptions): Promise<TestN
       await ip('-n', h.ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0');
       await ip('-n', h.ns, 'link', 'set', 'eth0', 'up');
       // Only the subnet's own route: no default route, so nothing leaves the test network.
-      const etc = join('/etc/netns', h.ns);
-      mkdirSync(etc, { recursive: true });
+      const etc = etcDir(h.ns);
       writeFileSync(join(etc, 'resolv.conf'), `# written by peers/netns.ts\nnameserver ${dns}\noptions timeout:1 attempts:2\n`);
       // Only localhost from a file; every .test name must come from DNS.
       writeFileSync(join(etc, 'hosts'), '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n');
