@@ -43,10 +43,11 @@ function yaml(s: string): string {
  * (`optional`, §5.3.1), and mod_s2s_dialback so a peer whose self-signed certificate does
  * not verify is authenticated by dialback (XEP-0220) instead (RFC 6120 §13.7.2.1).
  */
-function s2sParts(bind: string, opts: EjabberdOptions): { listen: string[]; global: string[]; modules: string[] } {
+function s2sParts(bind: string, opts: EjabberdOptions): { listen: string[]; access: string[]; global: string[]; modules: string[] } {
   const s2s = s2sSettings(opts);
-  if (s2s === undefined) return { listen: [], global: ['s2s_access: none'], modules: [] };
+  if (s2s === undefined) return { listen: [], access: [], global: ['s2s_access: none'], modules: [] };
   return {
+    access: ['  s2s:', '    allow: all'],
     listen: ['  -', `    port: ${s2s.port}`, `    ip: ${yaml(bind)}`, '    module: ejabberd_s2s_in', '    max_stanza_size: 524288'],
     global: [
       's2s_access: s2s',
@@ -95,8 +96,7 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
     '    allow: local',
     '  c2s:',
     '    allow: all',
-    '  s2s:',
-    '    allow: all',
+    ...s2s.access,
     ...s2s.global,
     'modules:',
     '  mod_disco: {}',
