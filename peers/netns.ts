@@ -162,7 +162,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Names of the namespaces that exist now (from `ip netns list`, first word of each line). */
+/** Names of the namespaces `ip netns` knows now (its mount points in /run/netns). */
 function namespaces(): string[] {
   const dir = '/run/netns';
   return existsSync(dir) ? readdirSync(dir) : [];
@@ -265,7 +265,7 @@ export async function createTestNetwork(opts: TestNetworkOptions): Promise<TestN
   let dnsOut = '';
 
   const removeAll = (): void => {
-    for (const c of children) if (c.pid !== undefined && c.exitCode === null) killQuietly(c.pid, 'SIGKILL');
+    for (const c of children) if (c.pid !== undefined && c.exitCode === null && c.signalCode === null) killQuietly(c.pid, 'SIGKILL');
     for (const ns of made.splice(0).reverse()) removeNamespace(ns);
     removeEtcNetns();
     rmSync(dir, { recursive: true, force: true });
