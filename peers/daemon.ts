@@ -8,7 +8,8 @@ import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './ports.js';
+import { inNamespace } from './nsexec.js';
+import { freePort, LOOPBACK } from './ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -16,8 +17,14 @@ const execFileP = promisify(execFile);
 export const DEFAULT_ACCOUNTS: Readonly<Record<string, string>> = { alice: 'secret1', bob: 'secret2' };
 
 export interface PeerOptions {
-  /** c2s port on 127.0.0.1; default: a free one. */
+  /** c2s port; default: a free one on 127.0.0.1, or 5222 (§3.2.1) inside a namespace of our own. */
   readonly port?: number;
+  /** The address c2s (and s2s) listen on; default 127.0.0.1. */
+  readonly bind?: string;
+  /** Run in this network namespace (`ip netns exec`, see peers/netns.ts); default ours. */
+  readonly netns?: string;
+  /** Server-to-server on (see S2sOptions); default off, no s2s listener. */
+  readonly s2s?: boolean | S2sOptions;
   /** The one virtual host; default 'localhost'. */
   readonly domain?: string;
   /** STARTTLS required before authentication (§5.3.1); default true. */
@@ -28,12 +35,36 @@ export interface PeerOptions {
   readonly startTimeoutMs?: number;
 }
 
+/**
+ * Server-to-server (RFC 6120 §2.5, §3.2.2) as two peers federate on a test network: a
+ * listener on `bind`:5269, STARTTLS offered and used but not required (§5.3.1 lets TLS be
+ * voluntary), and the peer authenticated by Server Dialback (XEP-0220), since the
+ * self-signed certificates cannot be trusted (RFC 6120 §13.7.2.1 lets a server fall
+ * back to a weaker method than PKIX when the certificate does not verify).
+ */
+export interface S2sOptions {
+  /** Default 5269 (§3.2.2 fallback port). */
+  readonly port?: number;
+}
+
+/** The s2s settings in effect, or undefined when s2s is off. */
+export function s2sSettings(opts: PeerOptions): Required<S2sOptions> | undefined {
+  if (opts.s2s === undefined || opts.s2s === false) return undefined;
+  const given = opts.s2s === true ? {} : opts.s2s;
+  return { port: given.port ?? 5269 };
+}
+
 export interface RunningPeer {
   readonly name: 'prosody' | 'ejabberd';
   /** The Debian package version, e.g. '0.12.3-1+deb12u1'. */
   readonly version: string;
-  readonly host: '127.0.0.1';
+  /** The address it listens on (127.0.0.1 unless `bind` said otherwise). */
+  readonly host: string;
   readonly port: number;
+  /** The network namespace it runs in, when not ours. */
+  readonly netns?: string;
+  /** The s2s port, when s2s is on. */
+  readonly s2sPort?: number;
   readonly domain: string;
   /** PID of the server process (our child). */
   readonly pid: number;
@@ -77,18 +108,34 @@ export function chownTree(dir: string, user: SystemUser | undefined): void {
   }
 }
 
+/** Where and as whom a tool or daemon runs. */
+export interface RunOptions {
+  readonly user?: SystemUser | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  /** A network namespace to run in; default ours. */
+  readonly netns?: string | undefined;
+}
+
+/** The argv to spawn, and the user spawn itself switches to (none inside a namespace: setpriv does it there). */
+function placed(command: string, args: readonly string[], opts: RunOptions): [string, string[], SystemUser | undefined] {
+  if (opts.netns === undefined) return [command, [...args], opts.user];
+  return [...inNamespace(opts.netns, command, args, opts.user), undefined];
+}
+
 /** Runs a command to completion (as `user` if given); rejects with its output on failure. */
 export async function runTool(
   command: string,
   args: readonly string[],
-  opts: { user?: SystemUser | undefined; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  opts: RunOptions & { timeoutMs?: number } = {},
 ): Promise<string> {
   try {
-    const { stdout } = await execFileP(command, args, {
+    const [cmd, argv, spawnUser] = placed(command, args, opts);
+    const { stdout } = await execFileP(cmd, argv, {
       timeout: opts.timeoutMs ?? 60_000,
       ...(opts.env !== undefined && { env: opts.env }),
       ...(opts.cwd !== undefined && { cwd: opts.cwd }),
-      ...(opts.user !== undefined && { uid: opts.user.uid, gid: opts.user.gid }),
+      ...(spawnUser !== undefined && { uid: spawnUser.uid, gid: spawnUser.gid }),
     });
     return stdout;
   } catch (err) {
@@ -128,13 +175,14 @@ let exitHook = false;
 export function startDaemon(
   command: string,
   args: readonly string[],
-  opts: { user?: SystemUser | undefined; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  opts: RunOptions = {},
 ): Daemon {
-  const child = spawn(command, args, {
+  const [cmd, argv, spawnUser] = placed(command, args, opts);
+  const child = spawn(cmd, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.env !== undefined && { env: opts.env }),
     ...(opts.cwd !== undefined && { cwd: opts.cwd }),
-    ...(opts.user !== undefined && { uid: opts.user.uid, gid: opts.user.gid }),
+    ...(spawnUser !== undefined && { uid: spawnUser.uid, gid: spawnUser.gid }),
   });
   if (child.pid === undefined) throw new Error(`could not start ${command}`);
   let out = '';
@@ -189,12 +237,14 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** What every private peer starts from: its domain, c2s port, accounts and a fresh directory of its own. */
+/** What every private peer starts from: its domain, address, c2s port, accounts and a fresh directory of its own. */
 export async function peerBasics(opts: PeerOptions, name: string) {
   const domain = opts.domain ?? 'localhost';
-  const port = opts.port ?? (await freePort());
+  const host = opts.bind ?? LOOPBACK;
+  // A namespace of our own has every port free; outside it, the kernel picks one.
+  const port = opts.port ?? (opts.netns !== undefined ? 5222 : await freePort());
   const accounts = { ...DEFAULT_ACCOUNTS, ...opts.users };
   const dir = mkdtempSync(join(tmpdir(), `xmppkit-${name}-`));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
-  return { domain, port, accounts, dir, cleanup };
+  return { domain, host, port, accounts, dir, cleanup };
 }

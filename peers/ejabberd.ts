@@ -1,8 +1,10 @@
 /**
  * A private ejabberd (Debian's package) for interop tests: its own config, Mnesia spool,
  * logs, Erlang cookie and certificate under a fresh temp directory, client-to-server on
- * 127.0.0.1 only, SCRAM-stored accounts, no traffic shaper unless asked for. The node runs
- * in the foreground (`ejabberdctl foreground`) as our child; its Erlang distribution
+ * 127.0.0.1 (or the `bind` address), s2s only when asked for (then with Server Dialback,
+ * XEP-0220), SCRAM-stored accounts, no traffic shaper unless asked for. The node runs
+ * in the foreground (`ejabberdctl foreground`) as our child, inside a network namespace
+ * when asked; its Erlang distribution
  * listens on a second free loopback port, without epmd, so that `ejabberdctl register`
  * can reach it. Stopped by the PID of the Erlang VM (the pid file ejabberd writes) and of
  * our child. Never the system service.
@@ -19,6 +21,7 @@ import {
   systemUser,
   type PeerOptions,
   type RunningPeer,
+  s2sSettings,
 } from './daemon.js';
 import { freePort, LOOPBACK, waitForPort } from './ports.js';
 
@@ -35,8 +38,32 @@ function yaml(s: string): string {
   return JSON.stringify(s);
 }
 
+/**
+ * The s2s parts: a listener on `bind`, STARTTLS offered and used but not required
+ * (`optional`, §5.3.1), and mod_s2s_dialback so a peer whose self-signed certificate does
+ * not verify is authenticated by dialback (XEP-0220) instead (RFC 6120 §13.7.2.1).
+ */
+function s2sParts(bind: string, opts: EjabberdOptions): { listen: string[]; access: string[]; global: string[]; modules: string[] } {
+  const s2s = s2sSettings(opts);
+  if (s2s === undefined) return { listen: [], access: [], global: ['s2s_access: none'], modules: [] };
+  return {
+    access: ['  s2s:', '    allow: all'],
+    listen: ['  -', `    port: ${s2s.port}`, `    ip: ${yaml(bind)}`, '    module: ejabberd_s2s_in', '    max_stanza_size: 524288'],
+    global: [
+      's2s_access: s2s',
+      's2s_use_starttls: optional',
+      // The test network has no IPv6 addresses: ask only for A records (RFC 6120 §3.2.2 leaves the family open).
+      'outgoing_s2s_families:',
+      '  - ipv4',
+    ],
+    modules: ['  mod_s2s_dialback: {}'],
+  };
+}
+
 export function ejabberdConfig(dir: string, port: number, domain: string, opts: EjabberdOptions): string {
   const shaper = opts.shaperBytesPerSecond;
+  const bind = opts.bind ?? LOOPBACK;
+  const s2s = s2sParts(bind, opts);
   return [
     '# written by peers/ejabberd.ts',
     `loglevel: ${opts.logLevel ?? 'info'}`,
@@ -49,12 +76,13 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
     'listen:',
     '  -',
     `    port: ${port}`,
-    `    ip: ${yaml(LOOPBACK)}`,
+    `    ip: ${yaml(bind)}`,
     '    module: ejabberd_c2s',
     '    max_stanza_size: 262144',
     '    access: c2s',
     ...(shaper !== undefined ? ['    shaper: c2s_rate'] : []),
     `    starttls_required: ${opts.requireTls ?? true}`,
+    ...s2s.listen,
     'auth_method: internal',
     'auth_password_format: scram',
     'disable_sasl_mechanisms:',
@@ -68,7 +96,8 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
     '    allow: local',
     '  c2s:',
     '    allow: all',
-    's2s_access: none',
+    ...s2s.access,
+    ...s2s.global,
     'modules:',
     '  mod_disco: {}',
     '  mod_ping: {}',
@@ -76,6 +105,7 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
     '  mod_version: {}',
     '  mod_time: {}',
     '  mod_stream_mgmt: {}',
+    ...s2s.modules,
     '',
   ].join('\n');
 }
@@ -83,7 +113,9 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
 /** Starts a private ejabberd; resolves once its c2s port accepts and the accounts exist. */
 export async function startEjabberd(opts: EjabberdOptions = {}): Promise<RunningPeer> {
   const version = await packageVersion('ejabberd', 'ejabberdctl');
-  const { domain, port, accounts, dir, cleanup } = await peerBasics(opts, 'ejabberd');
+  const { domain, host, port, accounts, dir, cleanup } = await peerBasics(opts, 'ejabberd');
+  const s2s = s2sSettings(opts);
+  const netns = opts.netns;
   const distPort = opts.distPort ?? (await freePort());
   try {
     const { certPem, keyPem } = createSelfSignedCertificate(domain);
@@ -120,7 +152,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Running
       '--node', node,
       ...args,
     ];
-    const daemon = startDaemon('ejabberdctl', ctl('foreground'), { user, env, cwd: dir });
+    const daemon = startDaemon('ejabberdctl', ctl('foreground'), { user, env, cwd: dir, netns });
     const log = (): string => {
       let file = '';
       try {
@@ -141,9 +173,11 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Running
     // The Erlang VM first (it shuts down cleanly on SIGTERM), then our child, which exits with it.
     const stopDaemon = (): Promise<void> => daemon.stop(vmPid() ?? daemon.pid, 15_000);
     try {
-      await waitForPort(port, { timeoutMs: opts.startTimeoutMs ?? 60_000, failed: daemon.exitReason });
+      const wait = { host, netns, timeoutMs: opts.startTimeoutMs ?? 60_000, failed: daemon.exitReason };
+      await waitForPort(port, wait);
+      if (s2s !== undefined) await waitForPort(s2s.port, wait);
       for (const [name, password] of Object.entries(accounts)) {
-        await runTool('ejabberdctl', ctl('register', name, domain, password), { user, env, cwd: dir });
+        await runTool('ejabberdctl', ctl('register', name, domain, password), { user, env, cwd: dir, netns });
       }
     } catch (err) {
       await stopDaemon();
@@ -153,8 +187,10 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Running
     return {
       name: 'ejabberd',
       version,
-      host: LOOPBACK,
+      host,
       port,
+      ...(netns !== undefined && { netns }),
+      ...(s2s !== undefined && { s2sPort: s2s.port }),
       domain,
       pid: vmPid() ?? daemon.pid,
       dir,

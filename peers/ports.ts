@@ -1,8 +1,9 @@
 /**
- * Loopback ports for the peer harness: a free one to listen on, and waiting until
- * something accepts on one.
+ * Ports for the peer harness: a free loopback one to listen on, and waiting until
+ * something accepts on one (on loopback, or listens on one inside a network namespace).
  */
 import * as net from 'node:net';
+import { listensIn } from './nsexec.js';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -34,6 +35,8 @@ export function accepts(port: number, host = LOOPBACK, timeoutMs = 500): Promise
 
 export interface WaitOptions {
   readonly host?: string;
+  /** The network namespace the port is in (then asked of `ss` there, `host` aside); default ours. */
+  readonly netns?: string;
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
   /** Checked between attempts: a reason to give up early (e.g. the daemon exited). */
@@ -45,10 +48,11 @@ export async function waitForPort(port: number, opts: WaitOptions = {}): Promise
   const host = opts.host ?? LOOPBACK;
   const until = Date.now() + (opts.timeoutMs ?? 60_000);
   for (;;) {
-    if (await accepts(port, host)) return;
+    if (opts.netns !== undefined ? await listensIn(opts.netns, port) : await accepts(port, host)) return;
     const reason = opts.failed?.();
-    if (reason !== undefined) throw new Error(`nothing will listen on ${host}:${port}: ${reason}`);
-    if (Date.now() > until) throw new Error(`nothing listens on ${host}:${port} after ${opts.timeoutMs ?? 60_000} ms`);
+    const where = opts.netns !== undefined ? `${host}:${port} in netns ${opts.netns}` : `${host}:${port}`;
+    if (reason !== undefined) throw new Error(`nothing will listen on ${where}: ${reason}`);
+    if (Date.now() > until) throw new Error(`nothing listens on ${where} after ${opts.timeoutMs ?? 60_000} ms`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine: the real XMPP peers
-# the interop tests talk to (Prosody, ejabberd, slixmpp), chromium for diagrams and the model page,
+# the interop tests talk to (Prosody, ejabberd, slixmpp), iproute2 and dnsmasq for the
+# namespaced test network of the federation tests (peers/netns.ts), chromium for diagrams and the model page,
 # openssl for certificate checks, and the npm dependencies (better-sqlite3 builds from source).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ command -v ejabberdctl >/dev/null || need+=(ejabberd)
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
 command -v tmux >/dev/null || need+=(tmux)
+command -v ip >/dev/null || need+=(iproute2)
+command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need[*]} (run as root or install them with apt-get)" >&2
@@ -29,9 +32,11 @@ command -v ejabberdctl >/dev/null || missing+=(ejabberd)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v tmux >/dev/null || missing+=(tmux)
+command -v ip >/dev/null || missing+=(iproute2)
+command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
 [ -d node_modules/@xmpp/client ] || missing+=(@xmpp/client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: FAILED, still missing: ${missing[*]}" >&2
   exit 1
 fi
-echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody ejabberd python3-slixmpp chromium tmux)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"
+echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody ejabberd python3-slixmpp chromium tmux iproute2 dnsmasq-base)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"
