@@ -8,6 +8,7 @@
  * delays, which a SimulatedClock can drive) or wall time; randomness comes in through
  * the `random` function of their input so the simulator can seed it.
  */
+import type { PeerCertificate } from './identity.js';
 import type { StreamErrorCondition } from './conditions.js';
 import type { XmlElement } from './xml.js';
 
@@ -57,8 +58,19 @@ export interface KeepaliveEvent { readonly type: 'KEEPALIVE' }
 export interface StreamCloseEvent { readonly type: 'STREAM_CLOSE' }
 /** The XML layer rejected the input (§11); `condition` is the stream error to send. */
 export interface ParseErrorEvent { readonly type: 'PARSE_ERROR'; readonly condition: StreamErrorCondition; readonly text?: string }
-/** The TLS handshake completed (§5.4.3.3). `peerVerified`: the peer's certificate passed the RFC 6125 check, when it ran; `channelBinding`: the binding data, when the runtime has it. */
-export interface TlsEstablishedEvent { readonly type: 'TLS_ESTABLISHED'; readonly peerVerified?: boolean; readonly channelBinding?: string }
+/**
+ * The TLS handshake completed (§5.4.3.3). `peerVerified`: the peer's certificate passed the
+ * RFC 6125 check, when it ran; `channelBinding`: the binding data, when the runtime has it;
+ * `peerCertificate`: what the peer's certificate presents and whether its chain is trusted,
+ * for a machine that decides itself which domain it must authenticate (server-to-server,
+ * §13.7.2.1, XEP-0178).
+ */
+export interface TlsEstablishedEvent {
+  readonly type: 'TLS_ESTABLISHED';
+  readonly peerVerified?: boolean;
+  readonly channelBinding?: string;
+  readonly peerCertificate?: PeerCertificate;
+}
 /** The TLS handshake failed (§5.4.3.2): the TCP connection is gone without a stream close. */
 export interface TlsFailedEvent { readonly type: 'TLS_FAILED'; readonly reason: string }
 /** The TCP connection ended (peer FIN/RST or local close completed). */
