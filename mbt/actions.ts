@@ -9,10 +9,12 @@
  * client answers the target's challenge, the model's client answers the model's. Both sides
  * keep a `ClientState` of their own.
  */
+import type { StreamErrorCondition } from '../machines/conditions.js';
 import { NS } from '../machines/ns.js';
 import type { MechanismName, StreamHeader } from '../machines/protocol.js';
 import { clientChallenge, clientStart, decodeSaslData, encodeSaslData, type SaslState } from '../machines/sasl/index.js';
 import { el, type XmlElement } from '../machines/xml.js';
+import { faultyHeader, MALFORMED_FAULTS, type HeaderFaultName, type MalformedFaultName } from './faults.js';
 
 /** The account the client logs in with and the server's domain. */
 export interface Account {
@@ -39,7 +41,7 @@ export type DelayName = string;
 
 export type ClientAction =
   | { readonly type: 'open' } // §4.2 initial stream header
-  | { readonly type: 'openWrongHost' } // §4.9.3.6 host-unknown
+  | { readonly type: 'openBad'; readonly fault: HeaderFaultName } // §4.9.1.2 a header to refuse (./faults.ts)
   | { readonly type: 'starttls' } // §5.4.2.1
   | { readonly type: 'tlsHandshake' } // §5.4.3.3 (client side of the handshake)
   | { readonly type: 'tlsGarbage' } // §5.4.3.2: plaintext where the ClientHello belongs
@@ -59,7 +61,7 @@ export type ClientAction =
   | { readonly type: 'streamError' } // §4.9.1.1 the client ends the stream with an error
   | { readonly type: 'keepalive' } // §4.6.1 whitespace
   | { readonly type: 'close' } // §4.4 closing tag
-  | { readonly type: 'malformed' } // §4.9.3.13 not-well-formed
+  | { readonly type: 'malformed'; readonly fault: MalformedFaultName } // §11, §4.9.3 bytes to refuse (./faults.ts)
   | { readonly type: 'closeSocket' } // TCP FIN from the client
   | { readonly type: 'wait'; readonly delay: DelayName; readonly eventType: string }; // stay silent until the server's timer fires
 
@@ -71,6 +73,8 @@ export type Concrete =
   | { readonly kind: 'element'; readonly element: XmlElement }
   | { readonly kind: 'header'; readonly header: StreamHeader }
   | { readonly kind: 'raw'; readonly text: string }
+  /** Bytes the server's XML layer must refuse with `condition` (./faults.ts). */
+  | { readonly kind: 'malformed'; readonly bytes: Uint8Array; readonly condition: StreamErrorCondition }
   | { readonly kind: 'tls' }
   | { readonly kind: 'tlsGarbage' }
   | { readonly kind: 'end' }
@@ -91,8 +95,6 @@ export function header(account: Account, to = account.domain): StreamHeader {
   return { to, version: '1.0', lang: 'en', contentNamespace: NS.CLIENT };
 }
 
-/** Raw bytes of the malformed action: a closing tag that does not match (XML 1.0 well-formedness). */
-export const MALFORMED = '<message><body>hi</message>';
 /** Plaintext written where the TLS ClientHello should be. */
 export const TLS_GARBAGE = 'this is not a TLS ClientHello\r\n\r\n';
 
@@ -107,8 +109,8 @@ export function concretize(action: ClientAction, client: ClientState, ctx: Concr
   switch (action.type) {
     case 'open':
       return same({ kind: 'header', header: header(account) });
-    case 'openWrongHost':
-      return same({ kind: 'header', header: header(account, `not-${account.domain}.invalid`) });
+    case 'openBad':
+      return same({ kind: 'header', header: faultyHeader(action.fault, header(account)) });
     case 'starttls':
       return elem(el('starttls', NS.TLS));
     case 'tlsHandshake':
@@ -180,8 +182,10 @@ export function concretize(action: ClientAction, client: ClientState, ctx: Concr
       return same({ kind: 'raw', text: ' ' });
     case 'close':
       return same({ kind: 'raw', text: '</stream:stream>' });
-    case 'malformed':
-      return same({ kind: 'raw', text: MALFORMED });
+    case 'malformed': {
+      const fault = MALFORMED_FAULTS[action.fault];
+      return same({ kind: 'malformed', bytes: fault.bytes, condition: fault.condition });
+    }
     case 'closeSocket':
       return same({ kind: 'end' });
     case 'wait':
@@ -229,6 +233,9 @@ export function describeAction(a: ClientAction): string {
       return a.resource === undefined ? 'bind(generated)' : `bind(${a.resource})`;
     case 'wait':
       return `wait(${a.delay})`;
+    case 'openBad':
+    case 'malformed':
+      return `${a.type}(${a.fault})`;
     default:
       return a.type;
   }

@@ -67,10 +67,11 @@ export class WireClient {
     return this.ended;
   }
 
-  write(text: string): void {
+  write(data: string | Uint8Array): void {
     if (this.ended || this.socket.destroyed) return;
-    this.transcript.push({ dir: 'out', text });
-    this.socket.write(text);
+    // The transcript is text: bytes that are not UTF-8 show as U+FFFD there, and go out as they are.
+    this.transcript.push({ dir: 'out', text: typeof data === 'string' ? data : Buffer.from(data).toString('utf8') });
+    this.socket.write(data);
   }
 
   /** The client side of the TLS handshake on the same TCP connection (§5.4.3.3); the stream restarts. */

@@ -62,8 +62,9 @@ export function modelEvent(concrete: Concrete, waitEventType?: string): Receivin
     case 'raw':
       if (concrete.text.trim() === '') return { type: 'KEEPALIVE' };
       if (concrete.text === '</stream:stream>') return { type: 'STREAM_CLOSE' };
-      // §11 / XML 1.0: a mismatched end tag is not well-formed (§4.9.3.13).
-      return { type: 'PARSE_ERROR', condition: 'not-well-formed' };
+      return { type: 'PARSE_ERROR', condition: 'not-well-formed' }; // XML 1.0: nothing else is written raw
+    case 'malformed':
+      return { type: 'PARSE_ERROR', condition: concrete.condition }; // the condition ./faults.ts requires for the bytes
     case 'tls':
       return { type: 'TLS_ESTABLISHED' };
     case 'tlsGarbage':

@@ -12,6 +12,8 @@ import { getAdjacencyMap, getShortestPaths, type StatePath } from 'xstate/graph'
 import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { describeWithDefinitions, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
 import type { ClientAction } from './actions.js';
+import { outputConditions } from './conditions.js';
+import { HEADER_FAULT_NAMES, MALFORMED_FAULT_NAMES } from './faults.js';
 import { Model, modelLogic, serializeModelState, type ModelState, type TransitionDef } from './model.js';
 
 export type Driver = 'client' | 'host';
@@ -112,7 +114,7 @@ export function enabledActions(state: ModelState, afterTransitions: readonly { e
   // Before a header (the first, or after a restart) the XML layer accepts only a stream header
   // (§4.2): anything else is a parse error of the header, not an event of this state.
   if (m.matches({ open: { negotiating: 'awaitingStreamHeader' } })) {
-    return [{ type: 'open' }, { type: 'openWrongHost' }, { type: 'closeSocket' }, ...dedupWaits];
+    return [{ type: 'open' }, ...HEADER_FAULT_NAMES.map((fault): ClientAction => ({ type: 'openBad', fault })), { type: 'closeSocket' }, ...dedupWaits];
   }
   const actions: ClientAction[] = [
     { type: 'starttls' },
@@ -134,7 +136,7 @@ export function enabledActions(state: ModelState, afterTransitions: readonly { e
     { type: 'streamError' },
     { type: 'keepalive' },
     { type: 'close' },
-    { type: 'malformed' },
+    ...MALFORMED_FAULT_NAMES.map((fault): ClientAction => ({ type: 'malformed', fault })),
     { type: 'closeSocket' },
   ];
   const filtered = [...actions];
@@ -169,6 +171,8 @@ export interface PathPlan {
   readonly unreachable: readonly number[];
   /** Machine state paths the traversal reached. */
   readonly reachableStates: readonly string[];
+  /** Error conditions ('stream restricted-xml', 'sasl not-authorized', 'stanza conflict') some client input makes the model send. */
+  readonly conditionsReachable: readonly string[];
   readonly modelStates: number;
   readonly modelEdges: number;
 }
@@ -226,16 +230,24 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
   const cost = (actions: readonly ClientAction[]): number => actions.reduce((n, a) => n + (a.type === 'wait' ? 50 : 1), 0);
   const actionsOf = (p: StatePath<Snap, ClientAction>): ClientAction[] => p.steps.map((s) => s.event).filter((e) => !String(e.type).startsWith('xstate.'));
 
-  // For each transition: the cheapest path that takes it (path to the edge's source + the edge).
-  const best = new Map<number, ClientAction[]>();
+  // For each transition and the conditions its step sends: the cheapest path that takes it
+  // (path to the edge's source + the edge). One path per condition class, not per transition:
+  // a server that answers an XML comment with not-well-formed must fail a test of its own.
+  const best = new Map<string, { transition: number; conditions: readonly string[]; actions: ClientAction[] }>();
+  const conditionsReachable = new Set<string>();
   const bestState = new Map<string, ClientAction[]>();
   const reachableStates = new Set<string>();
-  const consider = (actions: ClientAction[], fired: readonly TransitionDef[], active: readonly string[]): void => {
+  const consider = (actions: ClientAction[], fired: readonly TransitionDef[], active: readonly string[], conditions: readonly string[] = []): void => {
+    for (const c of conditions) conditionsReachable.add(c);
     for (const d of fired) {
       const i = index.get(d);
       if (i === undefined) continue;
-      const known = best.get(i);
-      if (known === undefined || cost(actions) < cost(known)) best.set(i, actions);
+      // The input class too: a comment and a DTD both require restricted-xml, and each is a test.
+      const last = actions[actions.length - 1];
+      const inputClass = last !== undefined && 'fault' in last ? last.fault : '';
+      const key = `${i}|${conditions.join(',')}|${inputClass}`;
+      const known = best.get(key);
+      if (known === undefined || cost(actions) < cost(known.actions)) best.set(key, { transition: i, conditions, actions });
     }
     for (const s of active) {
       reachableStates.add(s);
@@ -251,23 +263,27 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
     consider(base, [], activeStatePaths(value.state.context.machine));
     for (const { event, state } of Object.values(value.transitions) as { event: ClientAction; state: Snap }[]) {
       edges++;
-      consider([...base, event], state.context.fired, visitedStatePaths(state.context.machine, state.context.fired));
+      consider([...base, event], state.context.fired, visitedStatePaths(state.context.machine, state.context.fired), outputConditions(state.context.commands));
     }
   }
   // Initial transitions (entering the machine) count as taken by every path.
   const initialFired = model.initial().fired;
   for (const d of initialFired) {
     const i = index.get(d);
-    if (i !== undefined && !best.has(i)) best.set(i, []);
+    if (i !== undefined && !best.has(`${i}||`)) best.set(`${i}||`, { transition: i, conditions: [], actions: [] });
   }
 
+  const taken = new Set([...best.values()].map((b) => b.transition));
   const drivable = classes.map((c, i) => (c.driver === 'client' ? i : -1)).filter((i) => i >= 0);
-  const reachable = drivable.filter((i) => best.has(i));
-  const unreachable = drivable.filter((i) => !best.has(i));
+  const isDrivable = new Set(drivable);
+  const reachable = drivable.filter((i) => taken.has(i));
+  const unreachable = drivable.filter((i) => !taken.has(i));
 
   // Greedy: longest-goal first keeps shorter goals as prefixes, which are then dropped.
   const goals: { goal: string; actions: ClientAction[] }[] = [
-    ...reachable.map((i) => ({ goal: transitionName(described.transitions[i]!), actions: best.get(i)! })),
+    ...[...best.values()]
+      .filter((b) => isDrivable.has(b.transition))
+      .map((b) => ({ goal: `${transitionName(described.transitions[b.transition]!)}${b.conditions.length > 0 ? ` ⇒ ${b.conditions.join(', ')}` : ''}`, actions: b.actions })),
     ...[...bestState.entries()].map(([s, actions]) => ({ goal: `state ${s}`, actions })),
   ].filter((g) => g.actions.length > 0);
   goals.sort((a, b) => b.actions.length - a.actions.length || a.goal.localeCompare(b.goal));
@@ -290,6 +306,7 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
     reachable,
     unreachable,
     reachableStates: [...reachableStates].sort(),
+    conditionsReachable: [...conditionsReachable].sort(),
     modelStates: Object.keys(adjacency).length,
     modelEdges: edges,
   };

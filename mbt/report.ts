@@ -36,6 +36,8 @@ export interface MbtReport {
     /** covered / drivable, percent with one decimal. */
     readonly percent: number;
     readonly states: { readonly total: number; readonly reachable: number; readonly covered: number; readonly percent: number };
+    /** Error conditions: those client input makes the model send (under the policies run), and those exercised. */
+    readonly conditions: { readonly reachable: number; readonly covered: number; readonly percent: number; readonly uncovered: readonly string[] };
     readonly uncovered: readonly CoverageRow[];
     /** Drivable but not reachable under the policies run (the target's configuration). */
     readonly unreachable: readonly CoverageRow[];
@@ -58,6 +60,8 @@ export function buildReport(target: string, plans: readonly PathPlan[], profiles
   const covered = new Set(profiles.flatMap((p) => p.covered.filter((i) => classes[i]?.driver === 'client')));
   const statesReachable = new Set(profiles.flatMap((p) => p.statesReachable));
   const statesCovered = new Set(profiles.flatMap((p) => p.statesCovered));
+  const conditionsReachable = new Set(profiles.flatMap((p) => p.conditionsReachable));
+  const conditionsCovered = new Set(profiles.flatMap((p) => p.conditionsCovered));
   const paths = profiles.flatMap((p) => p.paths);
   const pct = (a: number, b: number): number => (b === 0 ? 100 : Math.round((1000 * a) / b) / 10);
   return {
@@ -82,6 +86,12 @@ export function buildReport(target: string, plans: readonly PathPlan[], profiles
         covered: statesCovered.size,
         percent: pct(statesCovered.size, model.states.length),
       },
+      conditions: {
+        reachable: conditionsReachable.size,
+        covered: [...conditionsReachable].filter((c) => conditionsCovered.has(c)).length,
+        percent: pct([...conditionsReachable].filter((c) => conditionsCovered.has(c)).length, conditionsReachable.size),
+        uncovered: [...conditionsReachable].filter((c) => !conditionsCovered.has(c)).sort(),
+      },
       uncovered: drivable.filter((i) => reachable.has(i) && !covered.has(i)).map(row),
       unreachable: drivable.filter((i) => !reachable.has(i)).map(row),
       hostInternal: classes.map((c, i) => (c.driver === 'host' ? i : -1)).filter((i) => i >= 0).map(row),
@@ -98,6 +108,7 @@ export function renderText(r: MbtReport): string {
     `transition coverage: ${c.covered}/${c.drivable} client-drivable (${c.percent}%), ${c.reachable} reachable under the policies run; ${c.transitions} transitions in all, ${c.hostInternal.length} host-internal`,
   );
   out.push(`state coverage: ${c.states.covered}/${c.states.total} (${c.states.percent}%)`);
+  out.push(`condition coverage: ${c.conditions.covered}/${c.conditions.reachable} error conditions the model sends on client input (${c.conditions.percent}%)`);
   for (const p of r.profiles) {
     out.push('', `profile ${p.name}: ${p.paths.length} paths from ${p.modelStates} model states, ${p.modelEdges} edges; policy ${JSON.stringify(p.policy)}`);
     for (const path of p.paths) out.push(...pathLines(path));
@@ -108,6 +119,7 @@ export function renderText(r: MbtReport): string {
     for (const row of rows) out.push(`  - ${row.transition}: ${row.why}`);
   };
   section('reachable but not covered', c.uncovered);
+  if (c.conditions.uncovered.length > 0) out.push('', `conditions not exercised (${c.conditions.uncovered.length}): ${c.conditions.uncovered.join(', ')}`);
   section('client-drivable, not reachable under the policies run', c.unreachable);
   section('host-internal (unit-tested, not driven by a client)', c.hostInternal);
   return `${out.join('\n')}\n`;

@@ -18,6 +18,7 @@ import { Model, seededRandom, type ModelPolicy, type ModelState } from './model.
 import { indexOfDefinitions, visitedStatePaths, planPaths, transitionName, type PathPlan, type TestPath } from './paths.js';
 import { serializeElement, serializeHeader } from '../runtime/xml/index.js';
 import { NS } from '../machines/ns.js';
+import { outputConditions } from './conditions.js';
 
 export interface Target {
   readonly host: string;
@@ -78,6 +79,9 @@ export interface ProfileResult {
   readonly covered: readonly number[];
   readonly statesReachable: readonly string[];
   readonly statesCovered: readonly string[];
+  readonly conditionsReachable: readonly string[];
+  /** Conditions sent in steps whose output matched the model. */
+  readonly conditionsCovered: readonly string[];
 }
 
 export interface RunProfile {
@@ -115,6 +119,7 @@ export async function runProfile(profile: RunProfile, opts: RunOptions = {}): Pr
   const delays = delaysOf(planner, target.timeouts);
   const covered = new Set<number>();
   const statesCovered = new Set<string>();
+  const conditionsCovered = new Set<string>();
   const todo = plan.paths.map((path, i) => ({ path, seed: 100 + i })).filter(({ path }) => !opts.only || opts.only.includes(path.id));
   const results: PathResult[] = new Array(todo.length);
   // Paths are independent connections: play a few at once (the timer paths spend most of their time waiting).
@@ -125,7 +130,8 @@ export async function runProfile(profile: RunProfile, opts: RunOptions = {}): Pr
       const { path, seed } = todo[k]!;
       const account = { ...target.account, resource: `${RESOURCE}-${seed}` };
       const oracle = new Model({ account, policy: profile.policy, random: seededRandom(seed) });
-      const r = await playPath(path, oracle, { ...target, account }, delays, opts, (fired, active) => {
+      const r = await playPath(path, oracle, { ...target, account }, delays, opts, (fired, active, conditions) => {
+        for (const c of conditions) conditionsCovered.add(c);
         for (const d of fired) {
           const i = index.get(d);
           if (i !== undefined) covered.add(i);
@@ -155,6 +161,8 @@ export async function runProfile(profile: RunProfile, opts: RunOptions = {}): Pr
       covered: [...covered].sort((a, b) => a - b),
       statesReachable: plan.reachableStates,
       statesCovered: [...statesCovered].sort(),
+      conditionsReachable: plan.conditionsReachable,
+      conditionsCovered: [...conditionsCovered].sort(),
     },
   };
 }
@@ -165,7 +173,7 @@ async function playPath(
   target: Target,
   delays: Map<string, number>,
   opts: RunOptions,
-  cover: (fired: readonly object[], active: readonly string[]) => void,
+  cover: (fired: readonly object[], active: readonly string[], conditions: readonly string[]) => void,
 ): Promise<PathResult> {
   const started = Date.now();
   const stepTimeout = opts.stepTimeoutMs ?? 3000;
@@ -201,6 +209,9 @@ async function playPath(
           break;
         case 'raw':
           conn.write(concrete.text);
+          break;
+        case 'malformed':
+          conn.write(concrete.bytes);
           break;
         case 'tls':
           await conn.startTls(target.account.domain, { insecure: target.insecure, ...(target.ca !== undefined ? { ca: target.ca } : {}) });
@@ -261,7 +272,7 @@ async function playPath(
           transcript: transcriptOf(conn),
         };
       }
-      cover(next.fired, visitedStatePaths(next.machine, next.fired));
+      cover(next.fired, visitedStatePaths(next.machine, next.fired), outputConditions(next.commands));
       model = next;
       if (conn.closed && i < path.actions.length - 1 && next.machine.status === 'active') {
         return { ...base, status: 'deviation', steps, deviation: { step: i, action: step.action, rfc, expected: ['(connection open)'], received: ['(TCP closed)'] }, durationMs: Date.now() - started };

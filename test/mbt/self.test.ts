@@ -14,6 +14,7 @@ import { rfc6120Sections } from '../../machines/introspect/sections.js';
 import { run as runCli } from '../../cli/commands/mbt.js';
 import type { MbtReport } from '../../mbt/report.js';
 import { Model, planPaths, runProfile, seededRandom, SELF_PROFILES, startSelf } from '../../mbt/index.js';
+import { HEADER_FAULT_NAMES, HEADER_FAULTS, MALFORMED_FAULT_NAMES, MALFORMED_FAULTS } from '../../mbt/faults.js';
 import { pinnedBehaviours } from './pinned.js';
 
 let dir: string;
@@ -59,6 +60,22 @@ describe('xmppkit mbt --target self (RFC 6120 §4-§8 receiving entity)', () => 
     expect(c.percent).toBe(100);
     expect(c.drivable + c.hostInternal.length).toBe(c.transitions);
     expect(c.states.covered).toBe(c.states.total);
+  });
+
+  it('exercises every error condition the model sends on client input: each malformed-input and header class on its own path (§4.9.3, §11)', () => {
+    const c = report.coverage.conditions;
+    expect(c.uncovered).toEqual([]);
+    expect(c.covered).toBe(c.reachable);
+    expect(c.percent).toBe(100);
+    const reachable = new Set(report.profiles.flatMap((p) => p.conditionsReachable));
+    for (const n of MALFORMED_FAULT_NAMES) expect(reachable).toContain(`stream ${MALFORMED_FAULTS[n].condition}`);
+    for (const n of HEADER_FAULT_NAMES) expect(reachable).toContain(`stream ${HEADER_FAULTS[n].condition}`);
+    expect(reachable).toContain('sasl not-authorized');
+    expect(reachable).toContain('sasl invalid-mechanism');
+    // Each malformed-input class is played, not only one per transition.
+    const goals = report.profiles[0]!.paths.map((p) => p.actions.join(' '));
+    for (const n of MALFORMED_FAULT_NAMES) expect(goals.some((g) => g.includes(`malformed(${n})`)), n).toBe(true);
+    expect(stdout).toContain(`condition coverage: ${c.covered}/${c.reachable} error conditions`);
   });
 
   it('lists the host-internal transitions with why a client cannot drive them', () => {
