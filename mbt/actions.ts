@@ -14,7 +14,7 @@ import { NS } from '../machines/ns.js';
 import type { MechanismName, StreamHeader } from '../machines/protocol.js';
 import { clientChallenge, clientStart, decodeSaslData, encodeSaslData, type SaslState } from '../machines/sasl/index.js';
 import { el, type XmlElement } from '../machines/xml.js';
-import { faultyHeader, MALFORMED_FAULTS, type HeaderFaultName, type MalformedFaultName } from './faults.js';
+import { faultyHeader, LIMIT_CONDITION, MALFORMED_FAULTS, overLimitBytes, type HeaderFaultName, type LimitFaultName, type MalformedFaultName } from './faults.js';
 
 /** The account the client logs in with and the server's domain. */
 export interface Account {
@@ -62,6 +62,7 @@ export type ClientAction =
   | { readonly type: 'keepalive' } // §4.6.1 whitespace
   | { readonly type: 'close' } // §4.4 closing tag
   | { readonly type: 'malformed'; readonly fault: MalformedFaultName } // §11, §4.9.3 bytes to refuse (./faults.ts)
+  | { readonly type: 'overLimit'; readonly fault: LimitFaultName; readonly limit: number } // §13.12: one unit over the target's limit
   | { readonly type: 'closeSocket' } // TCP FIN from the client
   | { readonly type: 'wait'; readonly delay: DelayName; readonly eventType: string }; // stay silent until the server's timer fires
 
@@ -186,6 +187,8 @@ export function concretize(action: ClientAction, client: ClientState, ctx: Concr
       const fault = MALFORMED_FAULTS[action.fault];
       return same({ kind: 'malformed', bytes: fault.bytes, condition: fault.condition });
     }
+    case 'overLimit':
+      return same({ kind: 'malformed', bytes: overLimitBytes(action.fault, action.limit), condition: LIMIT_CONDITION.condition });
     case 'closeSocket':
       return same({ kind: 'end' });
     case 'wait':
@@ -236,6 +239,8 @@ export function describeAction(a: ClientAction): string {
     case 'openBad':
     case 'malformed':
       return `${a.type}(${a.fault})`;
+    case 'overLimit':
+      return `overLimit(${a.fault} > ${a.limit})`;
     default:
       return a.type;
   }

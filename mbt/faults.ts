@@ -62,3 +62,37 @@ export function faultyHeader(fault: HeaderFaultName, good: StreamHeader): Stream
       return { ...good, to: `not-${good.to ?? 'the-domain'}.invalid` };
   }
 }
+
+/**
+ * The size limits of RFC 6120 §13.12 (denial of service): each is the server's own number,
+ * so these classes are played only against a target whose limits are known (Target.limits),
+ * one unit over each. Crossing any of them ends the stream with `<policy-violation/>`
+ * (§4.9.3.14). The element is written complete, so a server that checks only once it has
+ * the whole stanza still can answer.
+ */
+export const LIMIT_FAULTS = {
+  'stanza-size': { title: 'a stanza one byte larger than the server accepts', limit: 'maxStanzaBytes' },
+  depth: { title: 'elements nested one level deeper than the server accepts', limit: 'maxDepth' },
+  attributes: { title: 'one attribute more on an element than the server accepts', limit: 'maxAttributes' },
+} as const;
+
+export type LimitFaultName = keyof typeof LIMIT_FAULTS;
+export const LIMIT_FAULT_NAMES = Object.keys(LIMIT_FAULTS) as LimitFaultName[];
+export type StreamLimits = { readonly [K in (typeof LIMIT_FAULTS)[LimitFaultName]['limit']]: number };
+export const LIMIT_CONDITION = { condition: 'policy-violation', rfc: '6120 §13.12, §4.9.3.14' } as const;
+
+/** The bytes of `fault` for a server whose limit is `limit`. */
+export function overLimitBytes(fault: LimitFaultName, limit: number): Uint8Array {
+  switch (fault) {
+    case 'stanza-size': {
+      const open = "<message type='headline'><body>";
+      const close = '</body></message>';
+      return utf8(`${open}${'a'.repeat(Math.max(0, limit + 1 - open.length - close.length))}${close}`);
+    }
+    case 'depth':
+      // The top-level element is depth 1: `limit` nested children make depth limit + 1.
+      return utf8(`<message>${'<x>'.repeat(limit)}${'</x>'.repeat(limit)}</message>`);
+    case 'attributes':
+      return utf8(`<message ${Array.from({ length: limit + 1 }, (_, i) => `a${i}='x'`).join(' ')}/>`);
+  }
+}

@@ -13,7 +13,7 @@ import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
 import { describeWithDefinitions, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
 import type { ClientAction } from './actions.js';
 import { outputConditions } from './conditions.js';
-import { HEADER_FAULT_NAMES, MALFORMED_FAULT_NAMES } from './faults.js';
+import { HEADER_FAULT_NAMES, LIMIT_FAULT_NAMES, LIMIT_FAULTS, MALFORMED_FAULT_NAMES, type StreamLimits } from './faults.js';
 import { Model, modelLogic, serializeModelState, type ModelState, type TransitionDef } from './model.js';
 
 export type Driver = 'client' | 'host';
@@ -99,7 +99,11 @@ export function classifyTransition(t: TransitionInfo): TransitionClass {
 }
 
 /** The client actions worth trying in a model state (a client mid TLS handshake writes no XML). */
-export function enabledActions(state: ModelState, afterTransitions: readonly { eventType: string; delay: string; sourceId: string }[]): ClientAction[] {
+export function enabledActions(
+  state: ModelState,
+  afterTransitions: readonly { eventType: string; delay: string; sourceId: string }[],
+  limits?: StreamLimits,
+): ClientAction[] {
   const m = state.machine;
   if (m.status !== 'active') return [];
   const active = new Set((m as AnyMachineSnapshot & { _nodes: { id: string }[] })._nodes.map((n) => n.id));
@@ -137,6 +141,7 @@ export function enabledActions(state: ModelState, afterTransitions: readonly { e
     { type: 'keepalive' },
     { type: 'close' },
     ...MALFORMED_FAULT_NAMES.map((fault): ClientAction => ({ type: 'malformed', fault })),
+    ...(limits ? LIMIT_FAULT_NAMES.map((fault): ClientAction => ({ type: 'overLimit', fault, limit: limits[LIMIT_FAULTS[fault].limit] })) : []),
     { type: 'closeSocket' },
   ];
   const filtered = [...actions];
@@ -180,6 +185,8 @@ export interface PathPlan {
 export interface PlanOptions {
   /** Leave out paths that wait for a timer (a target whose timeouts are unknown or too long). */
   readonly noWaits?: boolean;
+  /** The target's §13.12 limits, when known: each gets a path one unit over it. */
+  readonly limits?: StreamLimits;
 }
 
 /** Which transitions (by index) and states (by path) one step fired / made active. */
@@ -219,7 +226,7 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
   type Snap = ReturnType<typeof logic.getInitialSnapshot>;
   const options = {
     serializeState: (s: Snap) => serializeModelState(s.context),
-    events: (s: Snap) => enabledActions(s.context, afters).filter((a) => !(opts.noWaits && a.type === 'wait')),
+    events: (s: Snap) => enabledActions(s.context, afters, opts.limits).filter((a) => !(opts.noWaits && a.type === 'wait')),
   };
   const adjacency = getAdjacencyMap(logic, options);
   const shortest = getShortestPaths(logic, options) as StatePath<Snap, ClientAction>[];

@@ -19,6 +19,7 @@ import { indexOfDefinitions, visitedStatePaths, planPaths, transitionName, type 
 import { serializeElement, serializeHeader } from '../runtime/xml/index.js';
 import { NS } from '../machines/ns.js';
 import { outputConditions } from './conditions.js';
+import type { StreamLimits } from './faults.js';
 
 export interface Target {
   readonly host: string;
@@ -29,6 +30,8 @@ export interface Target {
   readonly ca?: string;
   /** The target's timers, when known; paths that wait for a timer need them. */
   readonly timeouts?: Timeouts;
+  /** The target's size limits (RFC 6120 §13.12), when known; paths that cross them need them. */
+  readonly limits?: StreamLimits;
 }
 
 export interface StepResult {
@@ -114,7 +117,7 @@ function delaysOf(model: Model, timeouts: Timeouts | undefined): Map<string, num
 export async function runProfile(profile: RunProfile, opts: RunOptions = {}): Promise<{ plan: PathPlan; result: ProfileResult }> {
   const { target } = profile;
   const planner = new Model({ account: target.account, policy: profile.policy, random: seededRandom(1) });
-  const plan = planPaths(planner, { noWaits: target.timeouts === undefined });
+  const plan = planPaths(planner, { noWaits: target.timeouts === undefined, ...(target.limits ? { limits: target.limits } : {}) });
   const index = indexOfDefinitions(plan.definitions);
   const delays = delaysOf(planner, target.timeouts);
   const covered = new Set<number>();

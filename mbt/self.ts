@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SERVER_POLICY } from '../machines/policy.js';
 import type { Timeouts } from '../machines/protocol.js';
+import { DEFAULT_PARSER_OPTIONS } from '../runtime/xml/index.js';
 import type { ModelPolicy } from './model.js';
 import type { RunProfile, Target } from './run.js';
 
@@ -49,6 +50,8 @@ export async function startSelf(name: string, policy: ModelPolicy): Promise<Self
     account: { domain: server.domain, ...SELF_ACCOUNT },
     insecure: true,
     timeouts,
+    // Our server runs with the XML layer's defaults (runtime/xml/options.ts).
+    limits: { maxStanzaBytes: DEFAULT_PARSER_OPTIONS.maxStanzaBytes, maxDepth: DEFAULT_PARSER_OPTIONS.maxDepth, maxAttributes: DEFAULT_PARSER_OPTIONS.maxAttributes },
   };
   return {
     profile: { name, policy, target },

@@ -4,7 +4,7 @@
  * must agree row by row, or MBT against our server would test the table, not the server.
  */
 import { describe, expect, it } from 'vitest';
-import { HEADER_FAULT_NAMES, HEADER_FAULTS, MALFORMED_FAULT_NAMES, MALFORMED_FAULTS } from '../../mbt/faults.js';
+import { HEADER_FAULT_NAMES, HEADER_FAULTS, LIMIT_CONDITION, LIMIT_FAULT_NAMES, LIMIT_FAULTS, MALFORMED_FAULT_NAMES, MALFORMED_FAULTS, overLimitBytes } from '../../mbt/faults.js';
 import { StreamParser, type ParserEvent } from '../../runtime/xml/index.js';
 
 const HEADER = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.test' version='1.0'>";
@@ -31,5 +31,20 @@ describe('every malformed-input class ends in the condition its row names (RFC 6
     const restricted = MALFORMED_FAULT_NAMES.filter((n) => MALFORMED_FAULTS[n].condition === 'restricted-xml');
     expect(restricted.sort()).toEqual(['comment', 'dtd', 'entity-reference', 'processing-instruction']);
     expect(new Set(HEADER_FAULT_NAMES.map((n) => HEADER_FAULTS[n].condition)).size).toBe(HEADER_FAULT_NAMES.length);
+  });
+});
+
+describe('each size limit crossed by one unit ends in policy-violation (RFC 6120 §13.12, §4.9.3.14)', () => {
+  const limits = { maxStanzaBytes: 2048, maxDepth: 8, maxAttributes: 8 };
+  it.each(LIMIT_FAULT_NAMES)('%s: one over fails, the limit itself passes', (name) => {
+    const option = LIMIT_FAULTS[name].limit;
+    const parse = (limit: number, at: number) => {
+      const parser = new StreamParser({ ...limits, [option]: limit });
+      parser.write(new TextEncoder().encode(HEADER));
+      return parser.write(overLimitBytes(name, at));
+    };
+    expect(parse(limits[option], limits[option]).find((e) => e.type === 'PARSE_ERROR')).toMatchObject({ condition: LIMIT_CONDITION.condition });
+    // The same bytes are accepted by a server whose limit is one higher: the class is exactly one over.
+    expect(parse(limits[option] + 1, limits[option]).map((e) => e.type)).toEqual(['ELEMENT']);
   });
 });

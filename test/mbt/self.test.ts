@@ -14,7 +14,7 @@ import { rfc6120Sections } from '../../machines/introspect/sections.js';
 import { run as runCli } from '../../cli/commands/mbt.js';
 import type { MbtReport } from '../../mbt/report.js';
 import { Model, planPaths, runProfile, seededRandom, SELF_PROFILES, startSelf } from '../../mbt/index.js';
-import { HEADER_FAULT_NAMES, HEADER_FAULTS, MALFORMED_FAULT_NAMES, MALFORMED_FAULTS } from '../../mbt/faults.js';
+import { HEADER_FAULT_NAMES, HEADER_FAULTS, LIMIT_FAULT_NAMES, MALFORMED_FAULT_NAMES, MALFORMED_FAULTS } from '../../mbt/faults.js';
 import { pinnedBehaviours } from './pinned.js';
 
 let dir: string;
@@ -75,6 +75,8 @@ describe('xmppkit mbt --target self (RFC 6120 §4-§8 receiving entity)', () => 
     // Each malformed-input class is played, not only one per transition.
     const goals = report.profiles[0]!.paths.map((p) => p.actions.join(' '));
     for (const n of MALFORMED_FAULT_NAMES) expect(goals.some((g) => g.includes(`malformed(${n})`)), n).toBe(true);
+    for (const n of LIMIT_FAULT_NAMES) expect(goals.some((g) => g.includes(`overLimit(${n} > `)), n).toBe(true);
+    expect(reachable).toContain('stream policy-violation');
     expect(stdout).toContain(`condition coverage: ${c.covered}/${c.reachable} error conditions`);
   });
 
