@@ -46,6 +46,8 @@ export type ClientAction =
   | { readonly type: 'tlsHandshake' } // §5.4.3.3 (client side of the handshake)
   | { readonly type: 'tlsGarbage' } // §5.4.3.2: plaintext where the ClientHello belongs
   | { readonly type: 'authPlain'; readonly password: 'right' | 'wrong' | 'unknown-user' } // RFC 4616, §6.4.2
+  | { readonly type: 'authForeignAuthzid' } // §6.5.6 invalid-authzid: PLAIN, right password, another account's JID as authzid
+  | { readonly type: 'authBadEncoding' } // §6.5.5 incorrect-encoding: an initial response that is not base 64
   | { readonly type: 'authScram'; readonly mechanism: 'SCRAM-SHA-1' | 'SCRAM-SHA-256' } // RFC 5802 client-first in <auth/>
   | { readonly type: 'authEmpty'; readonly mechanism: 'SCRAM-SHA-256' } // §6.4.2 no initial response: empty challenge
   | { readonly type: 'authUnknownMechanism' } // §6.5.7 invalid-mechanism
@@ -123,6 +125,10 @@ export function concretize(action: ClientAction, client: ClientState, ctx: Concr
       const password = action.password === 'wrong' ? `${account.password}-wrong` : account.password;
       return elem(el('auth', NS.SASL, { mechanism: 'PLAIN' }, b64(`\0${user}\0${password}`)), {});
     }
+    case 'authForeignAuthzid':
+      return elem(el('auth', NS.SASL, { mechanism: 'PLAIN' }, b64(`someone-else@${account.domain}\0${account.user}\0${account.password}`)), {});
+    case 'authBadEncoding':
+      return elem(el('auth', NS.SASL, { mechanism: 'PLAIN' }, 'not*base64!'), {});
     case 'authScram':
     case 'authEmpty': {
       const step = clientStart(action.mechanism, { username: account.user, password: account.password }, saslCtx(ctx));

@@ -125,6 +125,8 @@ export function enabledActions(
     { type: 'authPlain', password: 'right' },
     { type: 'authPlain', password: 'wrong' },
     { type: 'authPlain', password: 'unknown-user' },
+    { type: 'authForeignAuthzid' },
+    { type: 'authBadEncoding' },
     { type: 'authScram', mechanism: 'SCRAM-SHA-256' },
     { type: 'authScram', mechanism: 'SCRAM-SHA-1' },
     { type: 'authEmpty', mechanism: 'SCRAM-SHA-256' },
