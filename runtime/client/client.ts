@@ -6,6 +6,7 @@
  * (§4.9.3.19), and the bounded queue for stanzas sent before the stream is online (§4.3.5).
  * This file performs what they ask on real sockets and adds what belongs to an application:
  *
+ *  - finding the server by name when no host is configured (§3.2, runtime/net/resolve.ts);
  *  - certificate verification (tls-options.ts, RFC 6120 §13.7.2 / RFC 6125);
  *  - IQ requests awaiting their replies, and `<service-unavailable/>` for IQ get/set
  *    nobody handles (§8.4, iq.ts);
