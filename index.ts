@@ -31,6 +31,21 @@ export * from './runtime/xml/index.js';
 // The runtime.
 export { SessionDriver, type Clock, type SessionDriverOptions, type Transport, type TransitionTrace } from './runtime/session/driver.js';
 export { SocketTransport, type SocketTransportOptions, type TlsRole } from './runtime/net/socket-transport.js';
+// Finding a service by name (RFC 6120 §3.2, XEP-0368) and s2s trust anchors (§13.7.2.1).
+export {
+  connectCandidates,
+  connectToDomain,
+  ConnectToDomainError,
+  resolveCandidates,
+  type ConnectOptions,
+  type Connected,
+  type DirectTlsOptions,
+  type DnsResolver,
+  type FailedAttempt,
+  type ResolveOptions,
+} from './runtime/net/resolve.js';
+export { candidateList, orderSrv, parseOverride, type Candidate, type CandidateList, type SrvAnswer, type XmppServiceName } from './runtime/net/srv.js';
+export { s2sTrust, type S2sTrustOptions } from './runtime/tls/trust.js';
 export { openAccountStore, type AccountStore } from './runtime/store/accounts.js';
 export { openRosterStore, type RosterChange, type RosterItem, type RosterStore, type Subscription } from './runtime/store/roster.js';
 export * from './runtime/client/index.js';

@@ -42,7 +42,7 @@ export interface SrvRecord {
   readonly proto?: 'tcp' | 'udp';
   /** The domain asked about, e.g. 'b.test'. */
   readonly domain: string;
-  /** The host name answered, which must have an A record here. */
+  /** The host name answered, which must have an A record here; '.' says "no such service here" (RFC 2782). */
   readonly target: string;
   readonly port: number;
   /** Default 0. */
@@ -229,7 +229,12 @@ export function dnsmasqConfig(opts: { listen: string; hosts: readonly NetHost[];
     'log-queries',
     'log-facility=-',
     ...opts.hosts.flatMap((h) => h.domains.map((d) => `host-record=${d},${h.address}`)),
-    ...opts.srv.map((r) => `srv-host=_${r.service}._${r.proto ?? 'tcp'}.${r.domain},${r.target},${r.port},${r.priority ?? 0},${r.weight ?? 0}`),
+    ...opts.srv.map((r) =>
+      // dnsmasq: an srv-host without a target answers the root, '.' (RFC 2782 "decidedly not available").
+      r.target === '.'
+        ? `srv-host=_${r.service}._${r.proto ?? 'tcp'}.${r.domain}`
+        : `srv-host=_${r.service}._${r.proto ?? 'tcp'}.${r.domain},${r.target},${r.port},${r.priority ?? 0},${r.weight ?? 0}`,
+    ),
     '',
   ].join('\n');
 }
@@ -244,7 +249,7 @@ function checkOptions(opts: TestNetworkOptions): void {
   if (opts.hosts.length === 0 || opts.hosts.length > 200) throw new Error('between 1 and 200 hosts');
   const known = new Set(opts.hosts.flatMap((h) => h.domains));
   for (const r of opts.srv ?? []) {
-    if (!known.has(r.target)) throw new Error(`SRV target '${r.target}' has no host (RFC 2782: the target must have an A record)`);
+    if (r.target !== '.' && !known.has(r.target)) throw new Error(`SRV target '${r.target}' has no host (RFC 2782: the target must have an A record)`);
   }
 }
 

@@ -6,6 +6,7 @@
  * (§4.9.3.19), and the bounded queue for stanzas sent before the stream is online (§4.3.5).
  * This file performs what they ask on real sockets and adds what belongs to an application:
  *
+ *  - finding the server by name when no host is configured (§3.2, runtime/net/resolve.ts);
  *  - certificate verification (tls-options.ts, RFC 6120 §13.7.2 / RFC 6125);
  *  - IQ requests awaiting their replies, and `<service-unavailable/>` for IQ get/set
  *    nobody handles (§8.4, iq.ts);
@@ -20,7 +21,9 @@ import { NS } from '../../machines/ns.js';
 import { initiatingEntityMachine, type InitiatingEntityMachine } from '../../machines/initiating/index.js';
 import type { Command, InitiatingEntityInput, MechanismName, StreamOutcome, Timeouts } from '../../machines/protocol.js';
 import { withAttrs, type XmlElement } from '../../machines/xml.js';
+import { connectToDomain, type ConnectToDomainError, type ResolveOptions } from '../net/resolve.js';
 import { SocketTransport } from '../net/socket-transport.js';
+import type { Candidate } from '../net/srv.js';
 import { SessionDriver, type Clock, type TransitionTrace } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/index.js';
 import { clientConnectionMachine, resolveBackoff, type BackoffOptions, type ClientConnectionMachine, type ConnectionCommand, type Endpoint, type StopReason } from '../../machines/connection/index.js';
@@ -41,10 +44,16 @@ export interface ClientOptions {
   /** Bare JID, or full JID whose resource is requested at bind (§7.7). */
   readonly jid: string;
   readonly password: string;
-  /** Where to connect; default the JID's domainpart (no DNS SRV lookup, §3.2 fallback). */
+  /**
+   * Where to connect (§3.2.3: a configured host, no SRV lookup). Neither `host` nor `port`
+   * given: the JID's domain is resolved by DNS SRV, `_xmpp-client._tcp` and XEP-0368
+   * `_xmpps-client._tcp` (§3.2.1), falling back to the domain itself on 5222 (§3.2.2).
+   */
   readonly host?: string;
-  /** Default 5222 (§3.2.1 fallback port). */
+  /** With `host`, or alone (then the host is the JID's domain); default 5222. */
   readonly port?: number;
+  /** How the domain is resolved when no host/port is configured: Resolver, per-domain overrides, direct TLS, random source. */
+  readonly dns?: ResolveOptions;
   readonly tls?: ClientTlsOptions;
   readonly policy?: ClientPolicy;
   /** §3.3 reconnection: false (default), true (default back-off), or back-off settings. */
@@ -75,6 +84,8 @@ export interface ClientEvents {
   reconnecting: { readonly attempt: number; readonly delayMs: number; readonly after: StreamOutcome };
   /** The server sent `<see-other-host/>` (§4.9.3.19): connecting there now. */
   redirected: { readonly host: string; readonly port: number; readonly count: number };
+  /** The server was found by name (§3.2, no host configured): where the connection went. */
+  located: Candidate & { readonly address: string };
   /** Plaintext XML written and read (inside TLS), for traces. */
   wire: { readonly direction: 'in' | 'out'; readonly text: string };
 }
@@ -118,6 +129,8 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   readonly domain: string;
   readonly host: string;
   readonly port: number;
+  /** No host or port configured: each connection to the home server starts with DNS (§3.2.1). */
+  readonly resolvesByName: boolean;
   private readonly opts: ClientOptions;
   private readonly input: InitiatingEntityInput;
   private readonly clock: Clock;
@@ -127,6 +140,10 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
   private readonly pendingIqs = new Map<string, PendingIq>();
   private driver: ClientDriver | undefined;
   private socket: net.Socket | undefined;
+  /** The name resolution and connection attempts in progress (§3.2.1), to abandon on abort. */
+  private locating: AbortController | undefined;
+  /** The lifecycle announced a redirect: its next `connect` goes exactly there, no DNS. */
+  private redirectPending = false;
   /** Where the current connection went (the TLS session cache is per endpoint). */
   private endpoint: Endpoint;
   /** §3.3 "RECOMMENDED to make use of TLS session resumption": the last session per host:port. */
@@ -148,6 +165,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.domain = jid.domain;
     this.host = opts.host ?? jid.domain;
     this.port = opts.port ?? 5222;
+    this.resolvesByName = opts.host === undefined && opts.port === undefined;
     this.endpoint = { host: this.host, port: this.port };
     const { timeouts, ...policy } = opts.policy ?? {};
     this.input = {
@@ -284,6 +302,8 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
         const socket = this.socket;
         this.socket = undefined;
         socket?.destroy();
+        this.locating?.abort();
+        this.locating = undefined;
         return;
       }
       case 'closeStream':
@@ -308,6 +328,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
         this.emit('error', this.lastFailure);
         return;
       case 'redirected':
+        this.redirectPending = true;
         this.log('info', 'redirected', { host: command.host, port: command.port, count: command.count });
         this.emit('redirected', { host: command.host, port: command.port, count: command.count });
         return;
@@ -323,6 +344,13 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
 
   /** RFC 6120 §3: a TCP connection; its failure is the end of a stream that never began. */
   private connect(endpoint: Endpoint): void {
+    const redirected = this.redirectPending;
+    this.redirectPending = false;
+    // A redirect names a host and port (§4.9.3.19); only the home server is found by name.
+    if (this.resolvesByName && !redirected) {
+      this.connectByName();
+      return;
+    }
     this.endpoint = endpoint;
     const { host, port } = endpoint;
     this.log('info', 'connecting', { host, port });
@@ -346,7 +374,52 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     });
   }
 
-  private attach(socket: net.Socket): void {
+  /**
+   * §3.2.1: the JID's domain by SRV (runtime/net/resolve.ts), each candidate tried in turn
+   * with the connect timeout; all failing is the end of a stream that never began, with
+   * every attempt's reason in the outcome's text.
+   */
+  private connectByName(): void {
+    const locating = new AbortController();
+    this.locating = locating;
+    this.log('info', 'resolving', { domain: this.domain, service: 'xmpp-client' });
+    const role = clientTlsRole(this.domain, this.opts.tls);
+    connectToDomain(this.domain, 'xmpp-client', {
+      ...this.opts.dns,
+      attemptTimeoutMs: this.opts.connectTimeoutMs ?? 10_000,
+      signal: locating.signal,
+      // XEP-0368 rule 4: direct TLS is checked exactly as after STARTTLS.
+      tls: {
+        ...(role.ca !== undefined ? { ca: role.ca } : {}),
+        rejectUnauthorized: role.rejectUnauthorized,
+        ...(role.checkServerIdentity ? { checkServerIdentity: role.checkServerIdentity } : {}),
+      },
+      onAttemptFailed: (a) =>
+        this.log('warn', 'connection attempt failed', { host: a.candidate.host, address: a.address, port: a.candidate.port, directTls: a.candidate.directTls, failure: a.failure, reason: a.reason }),
+    }).then(
+      (c) => {
+        if (this.locating !== locating) {
+          c.socket.destroy();
+          return;
+        }
+        this.locating = undefined;
+        this.endpoint = { host: c.address, port: c.candidate.port };
+        this.socket = c.socket;
+        this.log('info', 'connected', { host: c.candidate.host, address: c.address, port: c.candidate.port, directTls: c.candidate.directTls, source: c.candidate.source });
+        this.emit('located', { ...c.candidate, address: c.address });
+        this.attach(c.socket, c.candidate.directTls);
+        this.lifecycle.send({ type: 'CONNECTED' });
+      },
+      (err: Error | ConnectToDomainError) => {
+        if (this.locating !== locating) return;
+        this.locating = undefined;
+        this.streamEnded({ kind: 'transport', rfc: '6120 §3.2', text: err.message });
+      },
+    );
+  }
+
+  /** `directTls`: the socket is TLS already (XEP-0368): the stream starts secured, STARTTLS is never used (rule 5). */
+  private attach(socket: net.Socket, directTls = false): void {
     // The session is only offered again to the same host:port by this client, whose TLS
     // settings (servername = our domain, ca, insecure) never change, so a resumed handshake
     // (which Node does not re-verify) stands for a certificate that was verified before.
@@ -362,7 +435,7 @@ export class XmppClient extends TypedEmitter<ClientEvents> {
     this.transport = transport;
     const driver: ClientDriver = new SessionDriver({
       machine: initiatingEntityMachine,
-      input: this.input,
+      input: directTls ? { ...this.input, secure: true } : this.input,
       transport,
       ...(this.opts.parser ? { parser: this.opts.parser } : {}),
       onCommand: (c) => this.onCommand(driver, c),

@@ -29,6 +29,10 @@ export interface CertificateOptions {
   days?: number;
   keyBits?: number;
   now?: Date;
+  /** Sign with this CA (its certificate and key) instead of self-signing. */
+  issuer?: CertificateBundle;
+  /** Make a CA certificate (cA TRUE, keyCertSign) rather than an end-entity one. */
+  authority?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -36,8 +40,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 60 * 60 * 1000;
 
 /**
- * A self-signed end-entity certificate with exactly the subjectAltName entries asked for
- * (also used by tests to build arbitrary identifier sets).
+ * A certificate with exactly the subjectAltName entries asked for (also used by tests to
+ * build arbitrary identifier sets): self-signed end-entity by default, signed by `issuer`
+ * when given, a CA when `authority` is set.
  */
 export function createCertificate(opts: CertificateOptions = {}): CertificateBundle {
   const now = opts.now ?? new Date();
@@ -62,16 +67,26 @@ export function createCertificate(opts: CertificateOptions = {}): CertificateBun
   const utf8 = forge.asn1.Type.UTF8 as unknown as forge.asn1.Class;
   const subject: forge.pki.CertificateField[] = [{ shortName: 'CN', value: cn, valueTagClass: utf8 }];
   cert.setSubject(subject);
-  cert.setIssuer(subject);
+  const issuer = opts.issuer ? forge.pki.certificateFromPem(opts.issuer.certPem) : undefined;
+  cert.setIssuer(issuer ? issuer.subject.attributes : subject);
 
-  const extensions: object[] = [
-    // RFC 6120 §13.7.1.1 rule 2: an end-entity certificate MUST NOT assert cA TRUE.
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
-    // Servers present it to clients and, on server-to-server links, to other servers as a client.
-    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectKeyIdentifier' },
-  ];
+  const extensions: object[] = opts.authority
+    ? [
+        // RFC 5280 §4.2.1.9 / §4.2.1.3: a CA asserts cA and may sign certificates.
+        { name: 'basicConstraints', critical: true, cA: true },
+        { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true },
+        { name: 'subjectKeyIdentifier' },
+      ]
+    : [
+        // RFC 6120 §13.7.1.1 rule 2: an end-entity certificate MUST NOT assert cA TRUE.
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+        // Servers present it to clients and, on server-to-server links, to other servers as a client.
+        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+        { name: 'subjectKeyIdentifier' },
+      ];
+  // RFC 5280 §4.2.1.1: which of the issuer's keys signed it (lets a verifier build the chain).
+  if (issuer) extensions.push({ name: 'authorityKeyIdentifier', keyIdentifier: issuer.generateSubjectKeyIdentifier().getBytes() });
   const san = {
     dnsNames: opts.dnsNames ?? [],
     srvNames: opts.srvNames ?? [],
@@ -85,29 +100,33 @@ export function createCertificate(opts: CertificateOptions = {}): CertificateBun
   cert.setExtensions(extensions);
 
   // RFC 6120 §13.7.1.1 rule 4: PKCS #1 v1.5 with SHA-256.
-  cert.sign(forge.pki.privateKeyFromPem(pair.privateKey), forge.md.sha256.create());
+  cert.sign(forge.pki.privateKeyFromPem(opts.issuer?.keyPem ?? pair.privateKey), forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: pair.privateKey };
 }
 
-/**
- * Self-signed certificate for the XMPP service at `domain`, with the identifiers of the
- * RFC 6120 §13.7.1.2.2 example: dNSName, SRVName for _xmpp-client and _xmpp-server,
- * XmppAddr, and CN. DNS-ID, SRV-ID and CN carry A-labels (they are IA5 / DNS names);
- * XmppAddr is a UTF8String holding the JID domainpart, written in U-labels (RFC 7622 §3.2).
- */
+/** Self-signed certificate for the XMPP service at `domain`, with xmppServerIdentifiers(domain). */
 export function createSelfSignedCertificate(
   domain: string,
   opts: { days?: number; keyBits?: number; now?: Date } = {},
 ): CertificateBundle {
+  return createCertificate({ ...opts, ...xmppServerIdentifiers(domain) });
+}
+
+/**
+ * The identifiers of the XMPP service at `domain`, as in the RFC 6120 §13.7.1.2.2 example:
+ * dNSName, SRVName for _xmpp-client and _xmpp-server, XmppAddr, and CN. DNS-ID, SRV-ID and
+ * CN carry A-labels (they are IA5 / DNS names); XmppAddr is a UTF8String holding the JID
+ * domainpart, written in U-labels (RFC 7622 §3.2). Throws on a non-domain.
+ */
+export function xmppServerIdentifiers(domain: string): Pick<CertificateOptions, 'dnsNames' | 'srvNames' | 'xmppAddrs' | 'cn'> {
   const ascii = domainToASCII(domain);
   if (ascii === '') throw new Error(`not a valid domain name: ${domain}`);
-  return createCertificate({
-    ...opts,
+  return {
     dnsNames: [ascii],
     srvNames: [`_xmpp-client.${ascii}`, `_xmpp-server.${ascii}`],
     xmppAddrs: [domainToUnicode(ascii)],
     cn: ascii,
-  });
+  };
 }
 
 /** Loads <dir>/cert.pem and <dir>/key.pem, or creates them (and the directory) on first run. */

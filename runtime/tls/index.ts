@@ -3,6 +3,7 @@ export {
   createCertificate,
   createSelfSignedCertificate,
   loadOrCreateCertificate,
+  xmppServerIdentifiers,
   type CertificateBundle,
   type CertificateOptions,
 } from './certificate.js';
@@ -14,4 +15,5 @@ export {
   type PresentedIdentifiers,
   type XmppService,
 } from './identity.js';
+export { s2sTrust, readCaCertificates, type S2sTrustOptions } from './trust.js';
 export { OID_SRV_NAME, OID_XMPP_ADDR } from './general-names.js';
