@@ -159,7 +159,7 @@ export const clientConnectionMachine = connectionSetup.createMachine({
     idle: {
       meta: { rfc: '6120 §3', summary: 'Created; nothing connected yet' },
       on: {
-        START: { target: 'connecting', meta: { rfc: '6120 §3' }, description: 'Connect to the configured host (no DNS SRV lookup: the host, or the JID domain, goes to the OS resolver)' },
+        START: { target: 'connecting', meta: { rfc: '6120 §3, §3.2' }, description: 'Connect: to the configured host, or to the candidates the runtime finds by DNS SRV for the JID domain (§3.2)' },
         SEND: queueWhileOffline,
         STOP: { target: 'stopped', actions: 'stoppedByApplication', meta: { rfc: '6120 §4.4' }, description: 'No stream to close' },
       },
