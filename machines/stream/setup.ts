@@ -5,7 +5,7 @@
  * with its own guards and actions, so a new stream machine (a server-to-server role, say)
  * gets these by construction and ./states.ts can name them knowing they exist.
  */
-import { assign, enqueueActions, setup, type EventObject } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorLogic, type EventObject } from 'xstate';
 import type { Command, StreamHeader, StreamOutcome } from '../protocol.js';
 import { outcome, streamDelays, streamGuards, streamOutput, type StreamContext } from './outcome.js';
 
@@ -29,9 +29,14 @@ export type SharedCommand = Extract<Command, { type: 'closeStream' | 'closeSocke
  * machine has its own (a server-to-server role). It must include SharedCommand, which a
  * type parameter cannot require, so the shared actions state it with `as Emitted`.
  */
-export function streamSetup<C extends SharedStreamContext, E extends EventObject, I, Emitted extends EventObject = Command>(open: StreamOpenness<C>) {
+export function streamSetup<C extends SharedStreamContext, E extends EventObject, I, Emitted extends EventObject = Command, Actors extends Record<string, AnyActorLogic> = {}>(
+  open: StreamOpenness<C>,
+  /** Child actor logic the machine spawns by name (a server stream's dialback pairs). */
+  actors: Actors = {} as Actors,
+) {
   const shared = (command: SharedCommand) => command as unknown as Emitted;
   return setup({
+    actors,
     types: { context: {} as C, events: {} as E, input: {} as I, emitted: {} as Emitted, output: {} as StreamOutcome },
     delays: streamDelays,
     guards: streamGuards,
