@@ -71,7 +71,7 @@ describe('receiving server: definition (RFC 6120 §4, XEP-0178 §3, XEP-0220 §2
 
   it('timers are XState delays named after input.timeouts (RFC 6120 §4.6, §4.4)', () => {
     const delays = new Set(model.transitions.filter((t) => t.event.startsWith('after ')).map((t) => t.event));
-    expect(delays.size).toBeGreaterThan(0);
+    expect(delays).toEqual(new Set(['after negotiationTimeout', 'after idleTimeout', 'after pingTimeout', 'after closeTimeout']));
   });
 
   it('RFC 6120 §7.1: no resource binding on a server stream', () => {
