@@ -48,6 +48,13 @@ export const MACHINES: readonly MachineEntry[] = [
     exportName: 'initiatingEntityMachine',
   },
   {
+    name: 'receiving-server',
+    title: 'Receiving server (server-to-server), RFC 6120',
+    role: 'server',
+    module: '../s2s/receiving/index.js',
+    exportName: 'receivingServerMachine',
+  },
+  {
     name: 'client-connection',
     title: 'Client connection lifecycle (reconnection, redirects, pre-online queue), RFC 6120 §3.3',
     role: 'client',

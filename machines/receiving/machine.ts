@@ -20,7 +20,7 @@
  */
 import { and, assign, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules } from '../stream/states.js';
+import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, receivingTlsHandshake, streamRules } from '../stream/states.js';
 import { headerError } from './header.js';
 import { receivingEntitySetup, unexpectedElementError } from './setup.js';
 import type { ReceivingEntityContext as Ctx } from './types.js';
@@ -180,42 +180,12 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
                     ],
                   },
                 },
-                handshake: {
-                  meta: { rfc: '6120 §5.4.3', summary: '<proceed/> sent; the TLS handshake runs; no XML either way (§5.4.3.1 rule 1)' },
-                  on: {
-                    TLS_ESTABLISHED: {
-                      target: '#receivingEntity.open.negotiating.awaitingStreamHeader',
-                      actions: ['restartStream', assign({ secured: true })],
-                      meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3' },
-                      description: 'TLS is on: the stream restarts and the peer sends a new initial header.',
-                    },
-                    TLS_FAILED: {
-                      target: '#receivingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
-                      meta: { rfc: '6120 §5.4.3.2' },
-                      description: 'Terminate TCP without a closing stream tag.',
-                    },
-                    SHUTDOWN: {
-                      target: '#receivingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('error-sent', '6120 §5.4.3.1', 'system-shutdown') }],
-                      meta: { rfc: '6120 §5.4.3.1' },
-                      description: 'No XML may be sent until TLS completes: just close TCP.',
-                    },
-                    FAIL: {
-                      target: '#receivingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('error-sent', '6120 §5.4.3.1', event.condition) }],
-                      meta: { rfc: '6120 §5.4.3.1' },
-                      description: 'No XML may be sent until TLS completes: just close TCP.',
-                    },
-                    CLOSE: {
-                      target: '#receivingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
-                      meta: { rfc: '6120 §5.4.3.1' },
-                      description: 'No XML may be sent until TLS completes: just close TCP.',
-                    },
-                    ...plaintextIgnored('<starttls/>', ' (command injection)'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
-                  },
-                },
+                handshake: receivingTlsHandshake('receivingEntity', {
+                  target: '#receivingEntity.open.negotiating.awaitingStreamHeader',
+                  actions: ['restartStream', assign({ secured: true })],
+                  meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3' },
+                  description: 'TLS is on: the stream restarts and the peer sends a new initial header.',
+                }), // §5.4.3: TLS_ESTABLISHED; TLS_FAILED, SHUTDOWN, FAIL, CLOSE close TCP (§5.4.3.1); plaintext ignored (§5.4.3.3)
               },
             },
             saslNegotiation: {

@@ -138,18 +138,64 @@ export function plaintextIgnored(command: '<proceed/>' | '<starttls/>', elementN
   } as const;
 }
 
+/**
+ * The receiving side's TLS handshake state (§5.4.3): `<proceed/>` is sent, the handshake
+ * runs, and no XML may be written until it completes (§5.4.3.1), so every way out but
+ * success closes TCP without a closing tag. `established`: the TLS_ESTABLISHED transition
+ * (the restart, §5.4.3.3), which each machine completes with what it learns from TLS.
+ */
+export function receivingTlsHandshake<const Id extends string, const Established>(machineId: Id, established: Established) {
+  const closed = `#${machineId}.closed` as const;
+  return {
+    meta: { rfc: '6120 §5.4.3', summary: '<proceed/> sent; the TLS handshake runs; no XML either way (§5.4.3.1 rule 1)' },
+    on: {
+      TLS_ESTABLISHED: established,
+      TLS_FAILED: {
+        target: closed,
+        actions: ['closeSocket', { type: 'recordOutcome', params: outcome('tls-failed', '6120 §5.4.3.2') }],
+        meta: { rfc: '6120 §5.4.3.2' },
+        description: 'Terminate TCP without a closing stream tag.',
+      },
+      SHUTDOWN: {
+        target: closed,
+        actions: ['closeSocket', { type: 'recordOutcome', params: outcome('error-sent', '6120 §5.4.3.1', 'system-shutdown') }],
+        meta: { rfc: '6120 §5.4.3.1' },
+        description: 'No XML may be sent until TLS completes: just close TCP.',
+      },
+      FAIL: {
+        target: closed,
+        actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }: { event: { condition: StreamErrorCondition } }) => outcome('error-sent', '6120 §5.4.3.1', event.condition) }],
+        meta: { rfc: '6120 §5.4.3.1' },
+        description: 'No XML may be sent until TLS completes: just close TCP.',
+      },
+      CLOSE: {
+        target: closed,
+        actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
+        meta: { rfc: '6120 §5.4.3.1' },
+        description: 'No XML may be sent until TLS completes: just close TCP.',
+      },
+      ...plaintextIgnored('<starttls/>', ' (command injection)'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
+    },
+  } as const;
+}
+
 /** What differs between the two sides' liveness checks: how to probe, and what an answer means. */
-interface LivenessChoices<Ping, Timeout> {
+interface LivenessChoices<Ping, Timeout, Answers = {}> {
   /** idleTimeout in ping mode (XEP-0199): the probe. */
   readonly ping: Ping;
   /** Description of "any element" while pinging (§4.6.2). */
   readonly answered: string;
   /** pingTimeout: the stream is broken (§4.6.2, §4.9.3.4). */
   readonly pingTimeout: Timeout;
+  /**
+   * More events that answer the probe while pinging, for a side whose ping is answered
+   * elsewhere than on this stream (a receiving server pings over its outgoing stream).
+   */
+  readonly answeredBy?: Answers;
 }
 
 /** The `liveness` region of `established` (§4.6): idle detection, then a probe. */
-export function livenessRegion<const Ping, const Timeout>(choices: LivenessChoices<Ping, Timeout>) {
+export function livenessRegion<const Ping, const Timeout, const Answers = {}>(choices: LivenessChoices<Ping, Timeout, Answers>) {
   return {
     meta: { rfc: '6120 §4.6', summary: 'Silent peers: idle detection and probing' },
     initial: 'idle',
@@ -178,6 +224,7 @@ export function livenessRegion<const Ping, const Timeout>(choices: LivenessChoic
         on: {
           ELEMENT: { target: 'idle', meta: { rfc: '6120 §4.6.2' }, description: choices.answered },
           KEEPALIVE: { target: 'idle', meta: { rfc: '6120 §4.6.2' } },
+          ...(choices.answeredBy as Answers),
         },
         after: { pingTimeout: choices.pingTimeout },
       },
@@ -186,19 +233,19 @@ export function livenessRegion<const Ping, const Timeout>(choices: LivenessChoic
 }
 
 /** What differs in `established`: what the stanza region does, and the liveness choices. */
-interface EstablishedParts<On, Ping, Timeout> {
+interface EstablishedParts<On, Ping, Timeout, Answers> {
   /** Summary of `exchanging`. */
   readonly exchanging: string;
   /** `exchanging`'s handlers. */
   readonly on: On;
-  readonly liveness: LivenessChoices<Ping, Timeout>;
+  readonly liveness: LivenessChoices<Ping, Timeout, Answers>;
 }
 
 /**
  * `established` (§4.3.5): negotiation is complete; stanzas flow in one region while the
  * liveness region (§4.6) watches for silence beside it.
  */
-export function establishedState<const On, const Ping, const Timeout>(parts: EstablishedParts<On, Ping, Timeout>) {
+export function establishedState<const On, const Ping, const Timeout, const Answers = {}>(parts: EstablishedParts<On, Ping, Timeout, Answers>) {
   return {
     meta: { rfc: '6120 §4.3.5', summary: 'Negotiation complete: stanza exchange, with liveness checks alongside (§4.6)' },
     type: 'parallel',
