@@ -13,6 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { DEFAULT_TIMEOUTS } from '../machines/policy.js';
+import { DEFAULT_WORKERS } from '../sim/parallel.js';
 import { runScenario } from '../sim/run.js';
 import { breakdown, eventProfile } from './bench-sim-breakdown.js';
 import type { Scenario, StanzaKind } from '../sim/scenario.js';
@@ -93,7 +94,9 @@ function measure(seconds: number): { sessions: number; rate: number; wallRate: n
 }
 
 measure(1); // warm-up: JIT, and the one PBKDF2 per account and mechanism
-const { sessions, rate, wallRate, violations } = measure(Number(process.env['BENCH_SECONDS'] ?? 5));
+const measured = measure(Number(process.env['BENCH_SECONDS'] ?? 5));
+const { sessions, rate, wallRate } = measured;
+let violations = measured.violations;
 console.log(`simulated full sessions (TLS event + SCRAM-SHA-256 + bind + 10 stanzas + close): ${sessions} in the measured window`);
 console.log(`rate: ${Math.round(rate)} sessions per CPU-second on one core (target ${TARGET}/s, ratio ${(rate / TARGET).toFixed(2)}); wall clock ${Math.round(wallRate)}/s`);
 console.log(`invariant violations or incomplete sessions: ${violations}`);
@@ -105,5 +108,31 @@ console.log('server machine per event type (one session): count × µs per event
 for (const e of eventProfile(scenario(0))) {
   console.log(`  ${e.type.padEnd(16)} ${String(e.count).padStart(3)} × ${e.micros.toFixed(1).padStart(6)} µs = ${(e.count * e.micros).toFixed(0).padStart(4)} µs   ${e.microsteps.toFixed(1)} microsteps (${e.eventless.toFixed(1)} eventless)`);
 }
+
+// The simulator's own generated runs as a user starts them (`xmppkit sim`, mixed family, a
+// fresh process each: start-up and JIT warm-up included), on one thread and on every core
+// (sim/parallel.ts), alternating rounds: sessions per wall-second, and the output compared.
+const SIM_RUNS = String(process.env['BENCH_SIM_RUNS'] ?? 1000);
+const cli = (workers: number, seed: number) => {
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, [...process.execArgv, 'cli/main.ts', 'sim', '--runs', SIM_RUNS, '--seed', String(seed), '--workers', String(workers)], { encoding: 'utf8' });
+  return { seconds: (performance.now() - t0) / 1000, stdout: child.stdout, ok: child.status === 0 };
+};
+const wall = { one: 0, all: 0, sessions: 0, identical: true };
+for (let round = 0; round < 2; round++) {
+  const order = round % 2 === 0 ? [1, DEFAULT_WORKERS] : [DEFAULT_WORKERS, 1];
+  const out = new Map(order.map((w) => [w, cli(w, 100 + round)] as const));
+  const one = out.get(1)!;
+  const all = out.get(DEFAULT_WORKERS)!;
+  if (!one.ok || !all.ok) violations++;
+  wall.identical &&= one.stdout === all.stdout;
+  wall.one += one.seconds;
+  wall.all += all.seconds;
+  wall.sessions += Number(/(\d+) server sessions/.exec(one.stdout)?.[1] ?? 0);
+}
+if (!wall.identical) violations++;
+console.log(
+  `xmppkit sim --runs ${SIM_RUNS} (mixed, 2 rounds alternating, fresh process each): ${Math.round(wall.sessions / wall.one)} server sessions per wall-second on 1 thread, ${Math.round(wall.sessions / wall.all)} with --workers ${DEFAULT_WORKERS} (×${(wall.one / wall.all).toFixed(2)}); output identical: ${wall.identical ? 'yes' : 'NO'}`,
+);
 console.log(`heap: ${tuned ? `${YOUNG_GEN_FLAG} (set BENCH_GC_TUNING=0 for V8's default)` : "V8's default young generation"}`);
 process.exitCode = violations === 0 ? 0 : 1;

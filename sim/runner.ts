@@ -86,13 +86,36 @@ export function safeRun(
   }
 }
 
-export function simulate(opts: SimOptions): SimSummary {
-  const family = opts.family ?? 'mixed';
-  const machine = opts.serverMachine ?? receivingEntityMachine;
-  const summary: SimSummary = {
+/** Add one run's counts (checks, sessions, outcomes) to a summary; coverage is recorded while it runs. */
+export function tally(summary: SimSummary, result: RunResult | { error: string }): void {
+  if ('error' in result) summary.checks['no-crash']++;
+  else {
+    summary.checks['no-crash']++;
+    for (const [k, n] of Object.entries(result.checks)) summary.checks[k as InvariantName] += n;
+    summary.sessions += result.world.host.sessions.length;
+    summary.clockSteps += result.world.steps;
+    summary.virtualTime += result.world.clock.now();
+    result.world.scenario.clients.forEach((plan, i) => {
+      if (plan.kind !== 'machine') return;
+      summary.clientSessions++;
+      const o = result.world.clients[i]!.record.outcome;
+      const key = `${plan.server ?? 'real server'}: ${o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open'}`;
+      summary.clientOutcomes[key] = (summary.clientOutcomes[key] ?? 0) + 1;
+    });
+    for (const s of result.world.host.sessions) {
+      const o = s.driver.outcome;
+      const key = o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open';
+      summary.outcomes[key] = (summary.outcomes[key] ?? 0) + 1;
+    }
+  }
+}
+
+/** A summary with nothing counted yet, for the machines under test. */
+export function emptySummary(opts: Pick<SimOptions, 'runs' | 'seed' | 'serverMachine' | 'clientMachine'> & { family: ScenarioFamily }): SimSummary {
+  return {
     seed: opts.seed,
     runs: opts.runs,
-    family,
+    family: opts.family,
     completed: 0,
     sessions: 0,
     clockSteps: 0,
@@ -101,9 +124,14 @@ export function simulate(opts: SimOptions): SimSummary {
     outcomes: {},
     clientOutcomes: {},
     clientSessions: 0,
-    coverage: new Coverage(machine),
+    coverage: new Coverage(opts.serverMachine ?? receivingEntityMachine),
     clientCoverage: new Coverage(opts.clientMachine ?? initiatingEntityMachine),
   };
+}
+
+export function simulate(opts: SimOptions): SimSummary {
+  const family = opts.family ?? 'mixed';
+  const summary = emptySummary({ ...opts, family });
   let failed = false;
   const property = fc.property(scenarioArbitrary(family), (scenario) => {
     const result = safeRun(scenario, opts.serverMachine, failed ? undefined : summary.coverage, failed ? undefined : summary.clientCoverage, opts.clientMachine);
@@ -111,26 +139,7 @@ export function simulate(opts: SimOptions): SimSummary {
     if (!failed) {
       summary.completed++;
       opts.onProgress?.(summary.completed, opts.runs);
-      if ('error' in result) summary.checks['no-crash']++;
-      else {
-        summary.checks['no-crash']++;
-        for (const [k, n] of Object.entries(result.checks)) summary.checks[k as InvariantName] += n;
-        summary.sessions += result.world.host.sessions.length;
-        summary.clockSteps += result.world.steps;
-        summary.virtualTime += result.world.clock.now();
-        result.world.scenario.clients.forEach((plan, i) => {
-          if (plan.kind !== 'machine') return;
-          summary.clientSessions++;
-          const o = result.world.clients[i]!.record.outcome;
-          const key = `${plan.server ?? 'real server'}: ${o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open'}`;
-          summary.clientOutcomes[key] = (summary.clientOutcomes[key] ?? 0) + 1;
-        });
-        for (const s of result.world.host.sessions) {
-          const o = s.driver.outcome;
-          const key = o ? `${o.kind}${o.condition ? ` ${o.condition}` : ''}` : 'open';
-          summary.outcomes[key] = (summary.outcomes[key] ?? 0) + 1;
-        }
-      }
+      tally(summary, result);
     }
     if (!ok) failed = true;
     return ok;

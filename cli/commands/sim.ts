@@ -1,12 +1,13 @@
 /**
- * `xmppkit sim --runs N --seed S [--scenario NAME] [--replay FILE] [--out DIR] [--verbose] [--rate]`
+ * `xmppkit sim --runs N --seed S [--scenario NAME] [--workers N] [--replay FILE] [--out DIR] [--verbose] [--rate]`
  *
  * Runs the deterministic simulator: N generated scenarios (fast-check, seed S) through the
  * real SessionDriver + receiving-entity machine over in-memory links, every invariant
- * checked on every run. Output contract:
+ * checked on every run, spread over worker threads (default: every core; sim/parallel.ts).
+ * Output contract:
  * - stdout carries only deterministic content (the summary: runs, sessions, coverage of
  *   the machine's states and transitions, invariant checks, outcomes, the counterexample):
- *   the same seed and runs give the same bytes.
+ *   the same seed and runs give the same bytes, whatever the number of workers.
  * - stderr carries the progress bar (only when stderr is a TTY) and, with --rate, the
  *   wall-clock rate in sessions per second, which varies from run to run.
  * On a failure the shrunk counterexample is written as a JSON trace (replayable with
@@ -30,32 +31,37 @@ export async function run(argv: string[]): Promise<number> {
       out: { type: 'string', default: 'sim-failures' },
       verbose: { type: 'boolean', short: 'v', default: false },
       rate: { type: 'boolean', default: false },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   const { SCENARIOS } = await import('../../sim/arbitraries.js');
+  const { simulateOnCores, DEFAULT_WORKERS } = await import('../../sim/parallel.js');
   if (values.help) {
-    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${SCENARIOS.join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --rate     print wall-clock sessions/s on stderr\n`);
+    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${SCENARIOS.join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --workers N  worker threads (default: every core, here ${DEFAULT_WORKERS}); the output does not depend on it\n  --rate     print wall-clock sessions/s on stderr\n`);
     return 0;
   }
   if (values.replay !== undefined) return replay(resolve(values.replay));
 
-  const { simulate, formatSummary, DEFAULT_RUNS } = await import('../../sim/runner.js');
+  const { formatSummary, DEFAULT_RUNS } = await import('../../sim/runner.js');
   const runs = values.runs === undefined ? DEFAULT_RUNS : Number(values.runs);
   const seed = Number(values.seed);
   const family = values.scenario as (typeof SCENARIOS)[number];
   if (!Number.isInteger(runs) || runs < 1) return usageError('--runs must be a positive integer');
   if (!Number.isInteger(seed)) return usageError('--seed must be an integer');
+  const workers = values.workers === undefined ? DEFAULT_WORKERS : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) return usageError('--workers must be a positive integer');
   if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
 
   const { mermaidOf } = await import('../../sim/trace.js');
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
-  const summary = simulate({
+  const summary = await simulateOnCores({
     runs,
     seed,
     family,
+    workers,
     onProgress: (done, total) => {
       if (tty && (done === total || done % 10 === 0)) process.stderr.write(`\r${bar(done, total)}`);
     },
@@ -64,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(formatSummary(summary, { verbose: values.verbose }));
   if (values.rate) {
     const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(`wall clock: ${seconds.toFixed(2)} s, ${Math.round(summary.sessions / seconds)} sessions/s (varies; not part of the deterministic output)\n`);
+    process.stderr.write(`wall clock: ${seconds.toFixed(2)} s, ${Math.round(summary.sessions / seconds)} sessions/s on ${Math.min(workers, runs)} worker(s) (varies; not part of the deterministic output)\n`);
   }
   if (summary.failure) {
     const dir = resolve(values.out);

@@ -33,6 +33,16 @@ describe('xmppkit sim is deterministic', () => {
     expect(other.stdout).not.toBe(first.stdout);
   });
 
+  it('prints the same bytes on one worker thread or several (runs spread over cores, sim/parallel.ts)', async () => {
+    const one = await captured(['--runs', '40', '--seed', '42', '--workers', '1']);
+    const two = await captured(['--runs', '40', '--seed', '42', '--workers', '2']);
+    const three = await captured(['--runs', '40', '--seed', '42', '--workers', '3']);
+    expect(one.code).toBe(0);
+    expect(two.stdout).toBe(one.stdout);
+    expect(three.stdout).toBe(one.stdout);
+    expect(one.stdout).toMatch(/runs: 40 completed/);
+  }, 60_000);
+
   it('a scenario replays to the same bytes on the wire', () => {
     const s = simulate({ runs: 30, seed: 5, family: 'faults' });
     expect(s.failure).toBeUndefined();
