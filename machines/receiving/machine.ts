@@ -20,7 +20,7 @@
  */
 import { and, assign, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, receivingTlsHandshake, streamRules } from '../stream/states.js';
+import { closedState, closingState, establishedState, negotiationTimeouts, peerStreamError, pingReplyConsumed, receivingOpenRules, receivingTlsHandshake } from '../stream/states.js';
 import { headerError } from './header.js';
 import { receivingEntitySetup, unexpectedElementError } from './setup.js';
 import type { ReceivingEntityContext as Ctx } from './types.js';
@@ -52,24 +52,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
       meta: { rfc: '6120 §4.1', summary: 'The stream is open in both directions' },
       initial: 'negotiating',
       on: {
-        ...connectionLost(outcome('tls-failed', '6120 §5.4.3.2')), // §4.6.1 SOCKET_CLOSED, WRITE_FAILED; §5.4.3.2 TLS_FAILED
-        ...streamRules('peer', {
-          parseErrorNote: ' (runtime/xml validates no schema, so it never raises invalid-xml, §4.9.3.11.)',
-          unexpectedHeader: 'A stream header where no restart is due: XML that cannot be processed here.',
-        }), // §4.4 step 4, §4.9.3 from §11, §4.9.3.1: STREAM_CLOSE, PARSE_ERROR, HEADER
-        SHUTDOWN: {
-          target: 'closing',
-          actions: { type: 'streamError', params: { condition: 'system-shutdown' } },
-          meta: { rfc: '6120 §4.9.3.20' },
-        },
-        FAIL: {
-          target: 'closing',
-          actions: { type: 'streamError', params: ({ event }) => ({ condition: event.condition, ...(event.text !== undefined ? { text: event.text } : {}) }) },
-          meta: { rfc: '6120 §4.9.3, §4.9.3.5, §4.9.3.8, §4.9.3.15, §4.9.3.16, §4.9.3.17, §4.9.3.19, §4.9.3.21' },
-          description:
-            'Operator or runtime asks for a stream error: host-gone, internal-server-error, remote-connection-failed, reset, resource-constraint, see-other-host (the host as character data), undefined-condition.',
-        },
-        CLOSE: gracefulClose('We end the session: send our closing tag, then wait for the peer\'s.'),
+        ...receivingOpenRules('We end the session: send our closing tag, then wait for the peer\'s.'),
         ELEMENT: [
           peerStreamError(
             'closed',

@@ -85,6 +85,34 @@ export function streamRules(peer: Peer, words: StreamRuleWords) {
   } as const;
 }
 
+/**
+ * In `open`, at a receiving entity or receiving server: what ends the stream in any phase.
+ * The transport (§4.6.1, §5.4.3.2), the peer (streamRules), the operator's shutdown
+ * (§4.9.3.20) or stream error (FAIL), and our own close (§4.4).
+ */
+export function receivingOpenRules(closeDescription: string) {
+  return {
+    ...connectionLost(outcome('tls-failed', '6120 §5.4.3.2')), // §4.6.1 SOCKET_CLOSED, WRITE_FAILED; §5.4.3.2 TLS_FAILED
+    ...streamRules('peer', {
+      parseErrorNote: ' (runtime/xml validates no schema, so it never raises invalid-xml, §4.9.3.11.)',
+      unexpectedHeader: 'A stream header where no restart is due: XML that cannot be processed here.',
+    }), // §4.4 step 4, §4.9.3 from §11, §4.9.3.1: STREAM_CLOSE, PARSE_ERROR, HEADER
+    SHUTDOWN: {
+      target: 'closing',
+      actions: { type: 'streamError', params: { condition: 'system-shutdown' } },
+      meta: { rfc: '6120 §4.9.3.20' },
+    },
+    FAIL: {
+      target: 'closing',
+      actions: { type: 'streamError', params: conditionOfEvent },
+      meta: { rfc: '6120 §4.9.3, §4.9.3.5, §4.9.3.8, §4.9.3.15, §4.9.3.16, §4.9.3.17, §4.9.3.19, §4.9.3.21' },
+      description:
+        'Operator or runtime asks for a stream error: host-gone, internal-server-error, remote-connection-failed, reset, resource-constraint, see-other-host (the host as character data), undefined-condition.',
+    },
+    CLOSE: gracefulClose(closeDescription),
+  } as const;
+}
+
 /** In `open`: this side ends the stream (§4.4): our closing tag, then wait for the other's. */
 export function gracefulClose(description: string) {
   return { target: 'closing', actions: 'closeGracefully', meta: { rfc: '6120 §4.4' }, description } as const;
