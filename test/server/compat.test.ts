@@ -282,5 +282,11 @@ describe('over a real socket: what a client asks right after login', () => {
 
     // The stream survives all of it (aioxmpp disconnected on the old answers).
     expect(c.status).toBe('online');
+    // Each refusal is logged for the operator, with the payload asked for (runtime/server/routing.ts).
+    expect(running.logs.filter((l) => l.event === 'stanza.refused').map((l) => [l['payload'], l['condition']])).toEqual([
+      [`{${IQ_NS.ROSTER}}query`, 'bad-request'],
+      [`{${IQ_NS.ROSTER}}query`, 'forbidden'],
+      ['{urn:example:unknown}query', 'service-unavailable'],
+    ]);
   });
 });
