@@ -11,7 +11,10 @@ import { child, childElements, el, text } from '../../machines/xml.js';
 import { NS } from '../../machines/ns.js';
 import { configKeys, formatProblem, loadServerConfig, readServerConfig, withOverrides, type ConfigProblem } from '../../runtime/config/server-config.js';
 import { createClient } from '../../runtime/client/index.js';
+import { DEFAULT_SERVER_POLICY } from '../../machines/policy.js';
+import { DEFAULT_MAX_BIND_ATTEMPTS } from '../../machines/receiving/bind.js';
 import { createServer } from '../../runtime/server/index.js';
+import { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT } from '../../runtime/server/server.js';
 import { createSelfSignedCertificate } from '../../runtime/tls/index.js';
 import { secured, streamErrorCondition } from '../server/client.js';
 import { certificate } from '../server/fixture.js';
@@ -198,6 +201,28 @@ describe('CONFIG.md', () => {
     // The example at its top is a good file (its TLS files aside, which do not exist here).
     const example = /```jsonc\n([\s\S]*?)```/.exec(md)![1]!.replace(/\s*"(cert|key)": "[^"]*",[^\n]*/g, '');
     expect(readServerConfig(example, configFile)).toMatchObject({ ok: true });
+  });
+
+  it('its policy defaults are the machines\' (machines/policy.ts) and the offline bound the server\'s', () => {
+    const md = readFileSync(join(ROOT, 'CONFIG.md'), 'utf8');
+    const json = (cell: string): unknown => {
+      try {
+        return JSON.parse(cell) as unknown;
+      } catch {
+        return cell; // e.g. `./data`: a path, not JSON
+      }
+    };
+    const defaults = new Map([...md.matchAll(/^\| `([A-Za-z.]+)` \| (?:[^|]|\\\|)+ \| `([^`|]+)` \|/gm)].map((m) => [m[1]!, json(m[2]!)]));
+    const policy: Record<string, unknown> = { ...DEFAULT_SERVER_POLICY, maxBindAttempts: DEFAULT_MAX_BIND_ATTEMPTS };
+    const checked = configKeys().filter((k) => k.startsWith('policy.') && defaults.has(k));
+    expect(checked).toHaveLength(11); // all but mechanisms, whose default is said in words
+    for (const k of checked) {
+      const path = k.split('.').slice(1);
+      const actual = path.reduce<unknown>((o, p) => (o as Record<string, unknown>)[p], policy);
+      expect(defaults.get(k), k).toEqual(actual);
+    }
+    expect(DEFAULT_SERVER_POLICY.mechanisms).toEqual(['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN']); // "all three, in that order"
+    expect(defaults.get('limits.offlineMessagesPerAccount')).toBe(DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT);
   });
 
   it('README links it', () => {
