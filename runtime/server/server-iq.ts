@@ -30,7 +30,11 @@ export const IQ_NS = {
   DISCO_ITEMS: 'http://jabber.org/protocol/disco#items',
 } as const;
 
-/** XEP-0030 features of the server's domain: what `serverIq` really answers. */
+/**
+ * XEP-0030 features of the server's domain: what `answerIq` really answers (for the roster:
+ * the user's own, RFC 6121 §2.1.3, the one a client asks the server for). Roster versioning is
+ * not among them: RFC 6121 §2.6.1 advertises it as a stream feature (startup.ts), not here.
+ */
 export const SERVER_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS, NS.PING, IQ_NS.ROSTER, IQ_NS.SESSION] as const;
 
 /** XEP-0030 features of an account's bare JID, answered by the server for the user itself. */
