@@ -47,8 +47,8 @@ export function stanzaRouter(
     if (logger.enabled?.('debug') ?? true) {
       logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
     }
-    // What clients ask for that the server refuses (e.g. an IQ payload it does not support,
-    // §8.4): one info record each, so an operator sees what real clients miss.
+    // What clients ask for that the server refuses (e.g. an IQ payload it does not support):
+    // one info record each, so an operator sees what real clients miss.
     const refused = deliveries.find((d) => d.to === from.jid && d.stanza.attrs['type'] === 'error' && d.stanza !== stanza);
     if (refused !== undefined && stanza.attrs['type'] !== 'error') {
       const payload = stanza.name === 'iq' ? childElements(stanza)[0] : undefined;
