@@ -49,6 +49,9 @@ export { s2sTrust, type S2sTrustOptions } from './runtime/tls/trust.js';
 export { openAccountStore, type AccountStore } from './runtime/store/accounts.js';
 export { openRosterStore, type RosterChange, type RosterItem, type RosterStore, type Subscription } from './runtime/store/roster.js';
 export * from './runtime/client/index.js';
+// The server's configuration file (CONFIG.md): JSON with comments, every problem with its position.
+export { loadServerConfig, readServerConfig, formatProblem, type ConfigProblem, type ConfigResult } from './runtime/config/server-config.js';
+export { parseJsonc, JsoncSyntaxError, type JsonNode, type Position as JsoncPosition } from './runtime/config/jsonc.js';
 export {
   createServer,
   route,

@@ -5,6 +5,7 @@
  */
 export const COMMANDS = [
   'serve',
+  'check-config',
   'adduser',
   'deluser',
   'passwd',

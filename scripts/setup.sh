@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine: the real XMPP peers
-# the interop tests talk to (Prosody, ejabberd, slixmpp), iproute2 and dnsmasq for the
+# the interop tests talk to (Prosody, ejabberd, slixmpp, aioxmpp, go-sendxmpp, profanity driven
+# in tmux), iproute2 and dnsmasq for the
 # namespaced test network of the federation tests (peers/netns.ts), chromium for diagrams and the model page,
 # openssl for certificate checks, and the npm dependencies (better-sqlite3 builds from source).
 set -euo pipefail
@@ -9,6 +10,9 @@ need=()
 command -v prosody >/dev/null || need+=(prosody)
 command -v ejabberdctl >/dev/null || need+=(ejabberd)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || need+=(python3-slixmpp)
+/usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || need+=(python3-aioxmpp)
+command -v go-sendxmpp >/dev/null || need+=(go-sendxmpp)
+command -v profanity >/dev/null || need+=(profanity)
 command -v chromium >/dev/null || need+=(chromium)
 command -v openssl >/dev/null || need+=(openssl)
 command -v tmux >/dev/null || need+=(tmux)
@@ -30,6 +34,9 @@ missing=()
 command -v prosody >/dev/null || missing+=(prosody)
 command -v ejabberdctl >/dev/null || missing+=(ejabberd)
 /usr/bin/python3 -c 'import slixmpp' 2>/dev/null || missing+=(python3-slixmpp)
+/usr/bin/python3 -c 'import aioxmpp' 2>/dev/null || missing+=(python3-aioxmpp)
+command -v go-sendxmpp >/dev/null || missing+=(go-sendxmpp)
+command -v profanity >/dev/null || missing+=(profanity)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v ip >/dev/null || missing+=(iproute2)
@@ -39,4 +46,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: FAILED, still missing: ${missing[*]}" >&2
   exit 1
 fi
-echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody ejabberd python3-slixmpp chromium tmux iproute2 dnsmasq-base)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"
+echo "setup: peers present: $(dpkg-query -W -f='${Package} ${Version}, ' prosody ejabberd python3-slixmpp python3-aioxmpp go-sendxmpp profanity chromium tmux iproute2 dnsmasq-base)@xmpp/client $(node -p "require('./node_modules/@xmpp/client/package.json').version")"

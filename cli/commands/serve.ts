@@ -1,11 +1,13 @@
 /**
  * `xmppkit serve`: run the XMPP server until SIGTERM/SIGINT, which send `<system-shutdown/>`
- * (RFC 6120 §4.9.3.20) to every stream, close them cleanly and exit 0.
+ * (RFC 6120 §4.9.3.20) to every stream, close them cleanly and exit 0. `--config FILE` reads
+ * the options from a file (CONFIG.md); the flags given override it. A bad file: every problem
+ * on stderr (as `xmppkit check-config` prints them), exit 1, nothing started.
  */
 import { parseArgs } from 'node:util';
 
 export const help =
-  'serve [--domain D] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the XMPP server until SIGTERM/SIGINT';
+  'serve [--config FILE] [--domain D] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the XMPP server until SIGTERM/SIGINT';
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -13,13 +15,15 @@ export async function run(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       options: {
+        config: { type: 'string' },
         domain: { type: 'string' },
-        port: { type: 'string', default: '5222' },
-        host: { type: 'string', default: '127.0.0.1' },
-        data: { type: 'string', default: './data' },
+        // No defaults here: an absent flag leaves the file's value (or createServer's default).
+        port: { type: 'string' },
+        host: { type: 'string' },
+        data: { type: 'string' },
         cert: { type: 'string' },
         key: { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -34,22 +38,37 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const { createServer, isLogLevel, LOG_LEVELS } = await import('../../runtime/server/index.js');
-  const port = Number(values.port);
+  const { formatProblem, loadServerConfig, withOverrides } = await import('../../runtime/config/server-config.js');
+  const port = values.port === undefined ? undefined : Number(values.port);
   const logLevel = values['log-level'];
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(`--port must be 0..65535, not ${values.port}`);
-  if (!isLogLevel(logLevel)) return usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) return usageError(`--port must be 0..65535, not ${values.port}`);
+  if (logLevel !== undefined && !isLogLevel(logLevel)) return usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   if ((values.cert === undefined) !== (values.key === undefined)) return usageError('give both --cert and --key, or neither');
+
+  let fromFile = {};
+  if (values.config !== undefined) {
+    const config = loadServerConfig(values.config);
+    if (!config.ok) {
+      for (const p of config.problems) process.stderr.write(`${formatProblem(values.config, p)}\n`);
+      process.stderr.write(`xmppkit serve: ${values.config}: ${config.problems.length} problem${config.problems.length === 1 ? '' : 's'}, not started\n`);
+      return 1;
+    }
+    fromFile = config.options;
+  }
+  const options = withOverrides(fromFile, {
+    domain: values.domain,
+    port,
+    host: values.host,
+    dataDir: values.data,
+    cert: values.cert,
+    key: values.key,
+    logLevel,
+  });
+  const host = options.host ?? '127.0.0.1';
 
   let server;
   try {
-    server = createServer({
-      ...(values.domain !== undefined ? { domain: values.domain } : {}),
-      port,
-      host: values.host,
-      dataDir: values.data,
-      ...(values.cert !== undefined && values.key !== undefined ? { cert: values.cert, key: values.key } : {}),
-      logLevel,
-    });
+    server = createServer(options);
   } catch (e) {
     process.stderr.write(`xmppkit serve: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
@@ -58,15 +77,15 @@ export async function run(argv: string[]): Promise<number> {
   try {
     address = await server.listen();
   } catch (e) {
-    process.stderr.write(`xmppkit serve: cannot listen on ${values.host}:${port}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`xmppkit serve: cannot listen on ${host}:${options.port ?? 5222}: ${e instanceof Error ? e.message : String(e)}\n`);
     await server.close();
     return 1;
   }
   const users = server.accounts.list().length;
   process.stdout.write(
     [
-      `xmppkit: XMPP server for '${server.domain}' listening on ${address.host}:${address.port} (STARTTLS required, data in ${server.dataDir})`,
-      `xmppkit: ${users} account${users === 1 ? '' : 's'}; add one with: npx xmppkit adduser alice@${server.domain} PASSWORD${values.data !== './data' ? ` --data ${values.data}` : ''}`,
+      `xmppkit: XMPP server for '${server.domain}' listening on ${address.host}:${address.port} (TLS ${options.policy?.tls ?? 'required'}, data in ${server.dataDir})`,
+      `xmppkit: ${users} account${users === 1 ? '' : 's'}; add one with: npx xmppkit adduser alice@${server.domain} PASSWORD${server.dataDir !== './data' ? ` --data ${server.dataDir}` : ''}`,
       `xmppkit: the certificate is self-signed unless --cert was given: clients need --insecure or to pin ${server.dataDir}/tls/cert.pem`,
       '',
     ].join('\n'),

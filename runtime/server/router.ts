@@ -21,12 +21,12 @@
  * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
  *   session: without presence subscriptions (RFC 6121 §3, not here yet) the account is its
  *   only subscriber (see selfBroadcast);
- * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
- *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
- *   `<service-unavailable/>`, the same answer an absent account gives, because without
- *   presence subscriptions (RFC 6121 §3, not here yet) nobody else is entitled to learn that
- *   it exists (§10.2). The one exception, a roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), is
- *   given for existing and absent accounts alike, so it reveals nothing either.
+ * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) in full
+ *   only when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
+ *   `<service-unavailable/>`, the same answer an absent account gives (§10.2), except service
+ *   discovery under the XEP-0030 §8 rules (disco#info only for a sender with a presence
+ *   subscription to the account, disco#items always empty; server-iq.ts contactIq) and a
+ *   roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), given for existing and absent accounts alike.
  * - RFC 6121 §2.3.2 roster set: the result to the requesting resource first, then the roster
  *   pushes to every interested resource (§2.2) in bind order, the requester included when it
  *   is one — the order of the §2.3.2 text and examples. A resource is interested once it has
@@ -43,7 +43,7 @@ import { bare, formatJid, parseJid, type Jid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
 import { attr, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
 import { rosterPushStanza, type RosterAccess, type RosterLimits } from './roster.js';
-import { answerIq, type IqTarget } from './server-iq.js';
+import { answerIq, presenceAuthorized, type IqTarget } from './server-iq.js';
 
 /** What the router may ask about the server's state. */
 export interface RouterView {
@@ -164,7 +164,10 @@ function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
   const kind = stanza.name;
   // §10.5.3.2: an IQ to another account's bare JID is answered by the server (see header), before
   // the existence check so that existing and absent accounts get the same answer (§10.2).
-  if (kind === 'iq' && to.resource === undefined && bareTo !== senderBare) return r.accountIq(bareTo, false);
+  if (kind === 'iq' && to.resource === undefined && bareTo !== senderBare) {
+    // XEP-0030 §8: what another entity may learn of the account depends on its presence authorization.
+    return r.accountIq(bareTo, false, presenceAuthorized(view.accountExists(to.local!), view.roster?.store, to.local!, senderBare));
+  }
   // §10.5.3.1 no such user. Same answers as for an existing account with nothing connected (see below).
   if (!view.accountExists(to.local!)) return kind === 'presence' ? [] : r.fail('service-unavailable');
 
@@ -234,8 +237,8 @@ class Routing {
    * (§10.3.3 rule 1: "responding as if the server were the bare JID of the sending entity");
    * `self`: asked by the account itself.
    */
-  accountIq(bareJid: string, self = true): Delivery[] {
-    return this.answer({ kind: 'account', self }, attr(this.stanza, 'to') === undefined ? undefined : bareJid);
+  accountIq(bareJid: string, self = true, presenceAuthorized = false): Delivery[] {
+    return this.answer(self ? { kind: 'account', self } : { kind: 'account', self, presenceAuthorized }, attr(this.stanza, 'to') === undefined ? undefined : bareJid);
   }
 
   /**

@@ -3,7 +3,7 @@
  * sessions, in order, while the sender's stanza is being handled (§10.1).
  */
 import { stanzaErrorReply } from '../../machines/conditions.js';
-import type { XmlElement } from '../../machines/xml.js';
+import { childElements, type XmlElement } from '../../machines/xml.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { RosterStore } from '../store/roster.js';
 import type { Logger } from './logger.js';
@@ -46,6 +46,20 @@ export function stanzaRouter(
     }
     if (logger.enabled?.('debug') ?? true) {
       logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
+    }
+    // What clients ask for that the server refuses (e.g. an IQ payload it does not support):
+    // one info record each, so an operator sees what real clients miss.
+    const refused = deliveries.find((d) => d.to === from.jid && d.stanza.attrs['type'] === 'error' && d.stanza !== stanza);
+    if (refused !== undefined && stanza.attrs['type'] !== 'error') {
+      const payload = stanza.name === 'iq' ? childElements(stanza)[0] : undefined;
+      const error = childElements(refused.stanza).find((c) => c.name === 'error');
+      logger.info('stanza.refused', {
+        kind: stanza.name,
+        type: stanza.attrs['type'],
+        to: stanza.attrs['to'],
+        payload: payload && `{${payload.xmlns}}${payload.name}`,
+        condition: error && childElements(error)[0]?.name,
+      });
     }
     // §10.1: performed now, in order, while the sender's stanza is being handled.
     for (const d of deliveries) registry.get(d.to)?.routeIn(d.stanza);

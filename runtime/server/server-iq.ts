@@ -10,7 +10,8 @@
  *   changes to the interested resources);
  * - RFC 3921 §3 session establishment (kept as a no-op by RFC 6121 Appendix E and
  *   draft-cridland-xmpp-session) → an empty result;
- * - XEP-0030 disco#info / disco#items on the domain and on the user's own bare JID;
+ * - XEP-0030 disco#info / disco#items on the domain and on a bare JID of ours (the user's own,
+ *   or another account's under the XEP-0030 §8 rules, below);
  * - XEP-0199 ping.
  * Anything else is `<service-unavailable/>` (RFC 6120 §8.4, §10.3.3 rule 2).
  */
@@ -29,11 +30,22 @@ export const IQ_NS = {
   DISCO_ITEMS: 'http://jabber.org/protocol/disco#items',
 } as const;
 
-/** XEP-0030 features of the server's domain: what `serverIq` really answers. */
+/**
+ * XEP-0030 features of the server's domain: what `answerIq` really answers (for the roster:
+ * the user's own, RFC 6121 §2.1.3, the one a client asks the server for). Roster versioning is
+ * not among them: RFC 6121 §2.6.1 advertises it as a stream feature (startup.ts), not here.
+ */
 export const SERVER_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS, NS.PING, IQ_NS.ROSTER, IQ_NS.SESSION] as const;
 
 /** XEP-0030 features of an account's bare JID, answered by the server for the user itself. */
 export const ACCOUNT_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS, NS.PING] as const;
+
+/**
+ * XEP-0030 features of an account's bare JID as another entity sees them: only what the server
+ * answers there for others (disco#info, disco#items; a ping to another account's bare JID is
+ * <service-unavailable/>, so ping is not claimed).
+ */
+export const CONTACT_FEATURES = [NS.DISCO_INFO, IQ_NS.DISCO_ITEMS] as const;
 
 /** Who the IQ is addressed to, as the router resolved it. */
 export type IqTarget =
@@ -42,8 +54,10 @@ export type IqTarget =
   /**
    * §10.3.3 (no 'to') / §10.5.3.2 (a local bare JID): the server answers for the account.
    * `self`: the sender is that account (no 'to', or 'to' its own bare JID).
+   * `presenceAuthorized` (another account only): the account exists and the sender may receive
+   * its presence (XEP-0030 §8 rule 1.2), see presenceAuthorized().
    */
-  | { readonly kind: 'account'; readonly self: boolean };
+  | { readonly kind: 'account'; readonly self: boolean; readonly presenceAuthorized?: boolean };
 
 /**
  * What the server answers: a result (with its payload, if any) or a stanza error. A roster
@@ -72,11 +86,7 @@ const is = (payload: XmlElement, name: string, xmlns: string) => payload.name ==
  */
 export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTarget, roster?: AccountRoster): IqAnswer {
   if (is(payload, 'query', IQ_NS.ROSTER)) return rosterIq(type, payload, target, roster);
-  if (target.kind === 'account' && !target.self) {
-    // §10.5.3.2 / §10.2: to another account's bare JID, every non-roster IQ gets the same
-    // <service-unavailable/> an absent account gives (see the router's header).
-    return error('service-unavailable');
-  }
+  if (target.kind === 'account' && !target.self) return contactIq(type, payload, target.presenceAuthorized === true);
   // XEP-0199 §4.3 client-to-server ping (to the domain, or to the server on the account's behalf): an empty result.
   if (type === 'get' && is(payload, 'ping', NS.PING)) return result();
   // RFC 3921 §3: a session request is answered with an empty result. Since RFC 6121 the session
@@ -101,6 +111,42 @@ export function answerIq(type: 'get' | 'set', payload: XmlElement, target: IqTar
     return result(el('query', IQ_NS.DISCO_ITEMS));
   }
   return error('service-unavailable'); // RFC 6120 §8.4 / §10.3.3 rule 2: a payload we do not understand
+}
+
+/**
+ * An IQ to another account's bare JID, answered by the server on its behalf (RFC 6120
+ * §10.5.3.2; XEP-0030 §3.1: the server "MUST reply on behalf of the hosted account"). XEP-0030
+ * §8 guards it against directory harvesting:
+ * - disco#info: <service-unavailable/> when the account does not exist or the sender is not
+ *   authorized to receive its presence (rule 1); otherwise identity account/registered (§3.1)
+ *   and CONTACT_FEATURES. A node on an existing account's JID is item-not-found (we publish
+ *   none), which tells the authorized sender nothing it may not know.
+ * - disco#items: an empty result for everyone, node or not. Rule 2 makes it MUST for absent
+ *   accounts and unauthorized senders; for an authorized one §4.1 says the items SHOULD include
+ *   the available resources. Choice: empty there too, since the sender learns those resources
+ *   from their presence anyway and one answer for all reveals nothing.
+ * - everything else: the <service-unavailable/> an absent account gives (RFC 6120 §10.2, §8.4).
+ */
+function contactIq(type: 'get' | 'set', payload: XmlElement, authorized: boolean): IqAnswer {
+  if (type === 'get' && is(payload, 'query', IQ_NS.DISCO_ITEMS)) return result(el('query', IQ_NS.DISCO_ITEMS));
+  if (type === 'get' && is(payload, 'query', NS.DISCO_INFO) && authorized) {
+    if (attr(payload, 'node') !== undefined) return error('item-not-found');
+    const identity = el('identity', NS.DISCO_INFO, { category: 'account', type: 'registered' });
+    return result(el('query', NS.DISCO_INFO, {}, identity, ...CONTACT_FEATURES.map((v) => el('feature', NS.DISCO_INFO, { var: v }))));
+  }
+  return error('service-unavailable');
+}
+
+/**
+ * XEP-0030 §8 rule 1.2: may `requesterBare` receive the presence of the local account `localpart`,
+ * "via a presence subscription of type 'both' or 'from'"? Read as the account's roster item for
+ * the requester having 'from' or 'both' (the requester is subscribed to the account: RFC 6121
+ * §2.1.2.5), as Prosody reads it. False for an absent account or a host without rosters.
+ */
+export function presenceAuthorized(exists: boolean, store: RosterAccess | undefined, localpart: string, requesterBare: string): boolean {
+  if (!exists || store === undefined) return false;
+  const item = store.get(localpart).items.find((i) => i.jid === requesterBare);
+  return item !== undefined && (item.subscription === 'from' || item.subscription === 'both');
 }
 
 /**

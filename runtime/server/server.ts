@@ -28,7 +28,20 @@ export interface ServerLimits {
   readonly burstBytes?: number;
   /** On close(): how long streams get to answer `<system-shutdown/>` before their sockets are destroyed. Default 5000 ms. */
   readonly shutdownGraceMs?: number;
+  /**
+   * Messages stored for an account with no available resource (RFC 6121 §8.5.2.2.1 option a,
+   * XEP-0160); once full, a further one is answered as without storage (option b,
+   * `<service-unavailable/>`); 0 stores none. Default 1000 (DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT).
+   */
+  readonly offlineMessagesPerAccount?: number;
 }
+
+/**
+ * Choice: RFC 6121 and XEP-0160 set no number. 1000 bounds what strangers can make one account
+ * store (RFC 6120 §13.12: denial of service, the limits an administrator can set) while a user away for days loses nothing
+ * of ordinary traffic.
+ */
+export const DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT = 1000;
 
 export interface ServerOptions {
   /** The domain served (§4.7.1). Default: the one recorded in dataDir, else 'localhost'. */
@@ -69,7 +82,13 @@ export interface XmppServer {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { maxStanzaBytes: 262_144, maxConnections: 1000, bytesPerSecond: 65_536, shutdownGraceMs: 5_000 };
+const DEFAULTS = {
+  maxStanzaBytes: 262_144,
+  maxConnections: 1000,
+  bytesPerSecond: 65_536,
+  shutdownGraceMs: 5_000,
+  offlineMessagesPerAccount: DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT,
+};
 
 export function createServer(opts: ServerOptions = {}): XmppServer {
   const dataDir = opts.dataDir ?? './data';

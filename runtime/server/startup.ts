@@ -10,6 +10,7 @@ import type { ReceivingEntityMachineInput } from '../../machines/receiving/index
 import { el } from '../../machines/xml.js';
 import { certificateIn, fakeSaltSecretIn } from './data-dir.js';
 import { ROSTERVER_NS } from './roster.js';
+import { IQ_NS } from './server-iq.js';
 import type { RandomBytes, Timeouts } from '../../machines/protocol.js';
 
 /** Machine policy a server operator may change (RFC 6120 choices; defaults in machines/policy.ts). */
@@ -34,8 +35,14 @@ export function machineInputFor(serverPolicy: ServerPolicy | undefined, domain: 
     domain,
     random,
     fakeSaltSecret: fakeSaltSecretIn(dataDir),
-    // RFC 6121 §2.6.1: "If a server supports roster versioning, then it MUST advertise" it (roster.ts does, §2.6.3).
-    boundFeatures: [el('ver', ROSTERVER_NS)],
+    boundFeatures: [
+      // RFC 6121 §2.6.1: "If a server supports roster versioning, then it MUST advertise" it (roster.ts does, §2.6.3).
+      el('ver', ROSTERVER_NS),
+      // draft-cridland-xmpp-session §2 (RFC 6121 Appendix E dropped the request): advertised with
+      // <optional/>, so older clients that look for it (RFC 3921 §3) may send it and newer ones may skip it;
+      // server-iq.ts answers it with an empty result.
+      el('session', IQ_NS.SESSION, {}, el('optional', IQ_NS.SESSION)),
+    ],
   };
 }
 

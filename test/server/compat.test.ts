@@ -10,9 +10,9 @@ import { NS } from '../../machines/ns.js';
 import { attr, child, childElements, el, type XmlElement } from '../../machines/xml.js';
 import { createClient, StanzaError, type XmppClient } from '../../runtime/client/index.js';
 import { route, type RouterView } from '../../runtime/server/router.js';
-import { ACCOUNT_FEATURES, answerIq, IQ_NS, SERVER_FEATURES } from '../../runtime/server/server-iq.js';
+import { ACCOUNT_FEATURES, answerIq, CONTACT_FEATURES, IQ_NS, SERVER_FEATURES } from '../../runtime/server/server-iq.js';
 import { removeDir, startServer, USERS, type Running } from '../client/fixture.js';
-import { stanzaError } from './client.js';
+import { authenticate, secured, stanzaError } from './client.js';
 import { testRosters, type TestRosters } from './roster-fixture.js';
 
 const DOMAIN = 'im.example.com';
@@ -153,6 +153,56 @@ describe('XEP-0030 service discovery', () => {
   });
 });
 
+describe('XEP-0030 §8 disco to another account\'s bare JID (the server answers on its behalf, §3.1)', () => {
+  const ROMEO = 'romeo@im.example.com';
+  const subscribe = (subscription: 'none' | 'to' | 'from' | 'both') =>
+    rosters.store.setSubscription('romeo', JULIET_BARE, { subscription, approved: false });
+
+  it('XEP-0030 §8 rule 1: disco#info → <service-unavailable/> for an absent account and for a sender without a presence subscription', () => {
+    expect(errorOf(iq('nobody@im.example.com', discoInfo))).toEqual({ condition: 'service-unavailable', type: 'cancel' });
+    expect(errorOf(iq(ROMEO, discoInfo))).toEqual({ condition: 'service-unavailable', type: 'cancel' });
+    for (const s of ['none', 'to'] as const) {
+      subscribe(s); // 'to': romeo receives juliet\'s presence, not the other way round (RFC 6121 §2.1.2.5)
+      expect(errorOf(iq(ROMEO, discoInfo)).condition, s).toBe('service-unavailable');
+    }
+  });
+
+  it('XEP-0030 §3.1 / §8 rule 1.2: a sender authorized to receive the account\'s presence (\'from\' or \'both\') → account/registered, CONTACT_FEATURES', () => {
+    for (const s of ['from', 'both'] as const) {
+      subscribe(s);
+      const r = resultOf(iq(ROMEO, discoInfo));
+      expect(attr(r, 'from')).toBe(ROMEO);
+      const query = child(r, 'query', NS.DISCO_INFO)!;
+      expect(child(query, 'identity', NS.DISCO_INFO)!.attrs).toEqual({ category: 'account', type: 'registered' });
+      expect(featuresOf(query)).toEqual([...CONTACT_FEATURES]);
+    }
+    // We publish no nodes (§3.2): item-not-found, to the authorized sender only.
+    expect(errorOf(iq(ROMEO, el('query', NS.DISCO_INFO, { node: 'x' }))).condition).toBe('item-not-found');
+    // Ping is not among the claimed features, and indeed is not answered for another account.
+    expect(errorOf(iq(ROMEO, el('ping', NS.PING))).condition).toBe('service-unavailable');
+    // Every claimed feature is answered with a result.
+    expect(attr(reply(iq(ROMEO, discoItems)), 'type')).toBe('result');
+  });
+
+  it('XEP-0030 §8 rule 2: disco#items → an empty result for an absent account, an unauthorized and an authorized sender, node or not', () => {
+    const empty = (to: string, q = discoItems) => {
+      const r = resultOf(iq(to, q));
+      expect(attr(r, 'from')).toBe(to);
+      expect(childElements(child(r, 'query', IQ_NS.DISCO_ITEMS)!)).toEqual([]);
+    };
+    empty('nobody@im.example.com');
+    empty('nobody@im.example.com', el('query', IQ_NS.DISCO_ITEMS, { node: 'x' }));
+    empty(ROMEO);
+    subscribe('both');
+    empty(ROMEO);
+  });
+
+  it('XEP-0030 §3.1: every feature claimed for the own account is answered with a result', () => {
+    const probes: Record<string, XmlElement> = { [NS.DISCO_INFO]: discoInfo, [IQ_NS.DISCO_ITEMS]: discoItems, [NS.PING]: el('ping', NS.PING) };
+    for (const f of ACCOUNT_FEATURES) expect(attr(reply(iq(JULIET_BARE, probes[f]!)), 'type'), f).toBe('result');
+  });
+});
+
 describe('RFC 6120 §8.4 unknown payloads', () => {
   it('RFC 6120 §8.4: an unknown IQ payload gets <service-unavailable/> (cancel) at the domain, the own account and without \'to\'', () => {
     const unknown = el('query', 'urn:example:unknown');
@@ -175,6 +225,25 @@ describe('over a real socket: what a client asks right after login', () => {
     await c?.stop();
     await running.stop();
     removeDir(running.dataDir);
+  });
+
+  it('draft-cridland-xmpp-session §2: <session><optional/></session> follows <bind/> (with RFC 6121 §2.6.1 <ver/>), only after SASL', async () => {
+    const { client: raw, features: beforeSasl } = await secured(running.port, running.certPem);
+    try {
+      expect(child(beforeSasl, 'session', IQ_NS.SESSION)).toBeUndefined();
+      await authenticate(raw, 'alice', USERS.alice, 'SCRAM-SHA-256');
+      raw.resetParser();
+      raw.open();
+      const features = await raw.element('features', NS.STREAMS);
+      expect(childElements(features).map((f) => `${f.name} ${f.xmlns}`)).toEqual([
+        `bind ${NS.BIND}`,
+        'ver urn:xmpp:features:rosterver',
+        `session ${IQ_NS.SESSION}`,
+      ]);
+      expect(child(features, 'session', IQ_NS.SESSION)).toEqual(el('session', IQ_NS.SESSION, {}, el('optional', IQ_NS.SESSION)));
+    } finally {
+      raw.socket.destroy();
+    }
   });
 
   it('RFC 6121 §2.2 roster, RFC 3921 §3 session, XEP-0030 disco#info/items, RFC 6120 §8.4 unknown → service-unavailable', async () => {
@@ -213,5 +282,11 @@ describe('over a real socket: what a client asks right after login', () => {
 
     // The stream survives all of it (aioxmpp disconnected on the old answers).
     expect(c.status).toBe('online');
+    // Each refusal is logged for the operator, with the payload asked for (runtime/server/routing.ts).
+    expect(running.logs.filter((l) => l.event === 'stanza.refused').map((l) => [l['payload'], l['condition']])).toEqual([
+      [`{${IQ_NS.ROSTER}}query`, 'bad-request'],
+      [`{${IQ_NS.ROSTER}}query`, 'forbidden'],
+      ['{urn:example:unknown}query', 'service-unavailable'],
+    ]);
   });
 });
