@@ -99,7 +99,8 @@ export const message = (attrs: Record<string, string | undefined> = {}) =>
 export function certificate(dnsIds: string[], trusted = true): PeerCertificate {
   return { trusted, identifiers: { dnsIds, srvIds: [], xmppAddrs: [], uriIds: [], cn: [] } };
 }
-export const tlsEstablished = (cert: PeerCertificate | undefined = certificate([PEER])): InitiatingServerEvent => ({
+/** TLS_ESTABLISHED with `cert` (undefined: the peer presented none). */
+export const tlsEstablished = (cert?: PeerCertificate): InitiatingServerEvent => ({
   type: 'TLS_ESTABLISHED',
   ...(cert !== undefined ? { peerCertificate: cert } : {}),
 });
