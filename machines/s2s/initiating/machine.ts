@@ -259,7 +259,7 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
                   {
                     guard: 'featuresAuthenticated',
                     target: '#initiatingServer.open.established',
-                    actions: ['readFeatures', 'authenticateExternal'],
+                    actions: ['readFeatures', 'authenticateExternal', 'flushVerifications'],
                     meta: { rfc: '6120 §6.4.6, §4.3.5, XEP-0178 §3' },
                     description: 'The features after the SASL restart (no mechanisms any more): negotiation is complete; `authenticated` lets the runtime flush its queue.',
                   },
@@ -283,7 +283,7 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
                   {
                     guard: 'featuresVerifyReady',
                     target: '#initiatingServer.open.established',
-                    actions: 'readFeatures',
+                    actions: ['readFeatures', 'flushVerifications'],
                     meta: { rfc: 'XEP-0220 §2.1.2, §2.4.2, RFC 6120 §4.3.2' },
                     description: 'A verification-only stream and the peer offers dialback: ready for <db:verify/> (no stanzas, no authentication needed).',
                   },
@@ -449,7 +449,7 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
                   {
                     guard: 'pairAuthorizes',
                     target: '#initiatingServer.open.established',
-                    actions: 'pairCommand',
+                    actions: 'pairCommand', // held verifications went on entering dialback
                     meta: { rfc: 'XEP-0220 §2.1.1, RFC 6120 §4.3.5' },
                     description: "type='valid': `authenticated`, the queued stanzas may go (no restart with dialback).",
                   },

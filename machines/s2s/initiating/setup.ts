@@ -302,7 +302,7 @@ export const initiatingServerSetup = streamSetup<Ctx, Ev, InitiatingServerInput,
     failVerification: enqueueActions(({ event, enqueue }, params: { reason: VerifyFailure }) => {
       if (event.type === 'VERIFY') enqueue.emit({ type: 'verifyFailed', correlation: event.correlation, reason: params.reason });
     }),
-    /** The stream is ready (entry of dialback / established): the held requests go, or fail when the peer cannot verify. */
+    /** The stream is ready (entering dialback or established): the held requests go, or fail when the peer cannot verify. */
     flushVerifications: enqueueActions(({ context, enqueue }) => {
       if (context.heldVerifications.length === 0) return;
       for (const v of context.heldVerifications) {
