@@ -21,7 +21,7 @@ import {
 import { el, type XmlElement } from '../../../../machines/xml.js';
 import { counterRandom, recordCommands, TIMEOUTS, type Recorder } from '../../recorder.js';
 
-export { conditionIn, sent, streamErrorOf, types } from '../../recorder.js';
+export { conditionIn, sent, streamErrorOf } from '../../recorder.js';
 export { TIMEOUTS };
 
 /** XEP-0220 §2: capulet.example (us, the Initiating Server) to montague.example (the Receiving Server). */
@@ -52,6 +52,8 @@ export type Harness = Recorder<typeof initiatingServerMachine> & {
   readonly cmds: () => InitiatingServerCommand[];
   /** Send an event and return the commands it caused, in the machine's type. */
   readonly stepS2s: (e: InitiatingServerEvent) => InitiatingServerCommand[];
+  /** Advance the clock and return the commands it caused, in the machine's type. */
+  readonly advanceS2s: (ms: number) => InitiatingServerCommand[];
   /** The `ended` command's outcome, with its bounce. */
   readonly ended: () => InitiatingServerOutcome | undefined;
 };
@@ -63,6 +65,7 @@ export function startServer(overrides: Partial<InitiatingServerInput> = {}): Har
   return Object.assign(r, {
     cmds,
     stepS2s: (e: InitiatingServerEvent) => r.step(e) as unknown as InitiatingServerCommand[],
+    advanceS2s: (ms: number) => r.advance(ms) as unknown as InitiatingServerCommand[],
     ended: () => {
       const e = cmds().find((c) => c.type === 'ended');
       return e?.type === 'ended' ? e.outcome : undefined;
@@ -137,3 +140,6 @@ export function commandOf<T extends InitiatingServerCommand['type']>(cmds: Initi
 }
 
 export const sentOf = (cmds: InitiatingServerCommand[]): XmlElement[] => cmds.flatMap((c) => (c.type === 'send' ? [c.element] : []));
+
+/** Command types, sends as `send:<name>` (the recorder's `types`, in the machine's command type). */
+export const types = (cmds: readonly InitiatingServerCommand[]): string[] => cmds.map((c) => (c.type === 'send' ? `send:${c.element.name}` : c.type));
