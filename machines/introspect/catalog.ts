@@ -55,6 +55,13 @@ export const MACHINES: readonly MachineEntry[] = [
     exportName: 'receivingServerMachine',
   },
   {
+    name: 'initiating-server',
+    title: 'Initiating server (server-to-server), RFC 6120',
+    role: 'server',
+    module: '../s2s/initiating/index.js',
+    exportName: 'initiatingServerMachine',
+  },
+  {
     name: 'client-connection',
     title: 'Client connection lifecycle (reconnection, redirects, pre-online queue), RFC 6120 §3.3',
     role: 'client',
