@@ -5,10 +5,14 @@
  */
 import type { AnyStateMachine } from 'xstate';
 import { DEFAULT_TIMEOUTS } from '../policy.js';
+import { DEFAULT_ROUTE_TIMEOUTS } from '../s2s/route/policy.js';
 import type { DescribeOptions } from './model.js';
 
-/** How documented machines are described: named delays show their default from machines/policy.ts. */
-export const DESCRIBE_OPTIONS: DescribeOptions = { timeouts: { ...DEFAULT_TIMEOUTS } };
+/**
+ * How documented machines are described: named delays show their default from machines/policy.ts
+ * (and the outgoing route's, machines/s2s/route/policy.ts, whose keys are its own).
+ */
+export const DESCRIBE_OPTIONS: DescribeOptions = { timeouts: { ...DEFAULT_TIMEOUTS, ...DEFAULT_ROUTE_TIMEOUTS } };
 
 /** Which end of the stream a machine plays: RFC 6120 roles C (client) and S (server) in §15. */
 export type Role = 'client' | 'server';
@@ -67,6 +71,13 @@ export const MACHINES: readonly MachineEntry[] = [
     role: 'client',
     module: '../connection/index.js',
     exportName: 'clientConnectionMachine',
+  },
+  {
+    name: 's2s-route',
+    title: 'Outgoing route to a remote domain (queue, flush, bounce, back-off), RFC 6120 §10.4',
+    role: 'server',
+    module: '../s2s/route/index.js',
+    exportName: 's2sRouteMachine',
   },
   {
     name: 'subscription',
