@@ -6,11 +6,13 @@
  */
 import * as net from 'node:net';
 import type { AccountStore } from '../store/accounts.js';
+import type { OfflineStore } from '../store/offline.js';
 import type { RosterStore } from '../store/roster.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { initDataDir, openRosterStoreIn, openStoreIn } from './data-dir.js';
+import { initDataDir, openOfflineStoreIn, openRequestStoreIn, openRosterStoreIn, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
+import { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT } from './offline.js';
 import { SessionRegistry } from './registry.js';
 import { stanzaRouter } from './routing.js';
 import { loadTls, machineInputFor, stripUndefined, type ServerPolicy } from './startup.js';
@@ -28,6 +30,12 @@ export interface ServerLimits {
   readonly burstBytes?: number;
   /** On close(): how long streams get to answer `<system-shutdown/>` before their sockets are destroyed. Default 5000 ms. */
   readonly shutdownGraceMs?: number;
+  /**
+   * RFC 6121 §8.5.2.2.1: offline messages kept per account (chat and normal messages that
+   * arrived while it had no available resource); one more gets `<resource-constraint/>`
+   * (offline.ts). 0 keeps none (every such message gets the error). Default 100.
+   */
+  readonly offlineMessagesPerAccount?: number;
 }
 
 export interface ServerOptions {
@@ -56,6 +64,8 @@ export interface XmppServer {
   readonly accounts: AccountStore;
   /** The rosters (RFC 6121 §2), in the same file as the accounts. */
   readonly rosters: RosterStore;
+  /** Offline messages (RFC 6121 §8.5.2.2.1), in the same file. */
+  readonly offlineMessages: OfflineStore;
   /** The certificate presented on STARTTLS (PEM), for clients that pin it. */
   readonly certificatePem: string | undefined;
   /** Where the server listens, once listening. */
@@ -69,7 +79,13 @@ export interface XmppServer {
   close(): Promise<void>;
 }
 
-const DEFAULTS = { maxStanzaBytes: 262_144, maxConnections: 1000, bytesPerSecond: 65_536, shutdownGraceMs: 5_000 };
+const DEFAULTS = {
+  maxStanzaBytes: 262_144,
+  maxConnections: 1000,
+  bytesPerSecond: 65_536,
+  shutdownGraceMs: 5_000,
+  offlineMessagesPerAccount: DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT,
+};
 
 export function createServer(opts: ServerOptions = {}): XmppServer {
   const dataDir = opts.dataDir ?? './data';
@@ -78,16 +94,20 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const logger: Logger = createLogger(opts.logLevel ?? 'info', opts.logger);
   const limits = { ...DEFAULTS, ...stripUndefined(opts.limits ?? {}) };
   const burstBytes = opts.limits?.burstBytes ?? 2 * limits.maxStanzaBytes;
+  const offlineLimit = limits.offlineMessagesPerAccount;
+  if (!Number.isInteger(offlineLimit) || offlineLimit < 0) throw new Error(`limits.offlineMessagesPerAccount must be a non-negative integer, not ${offlineLimit}`);
   const input = machineInputFor(opts.policy, domain, dataDir);
   const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
   const rosters = openRosterStoreIn(dataDir); // after the account store: the schema is migrated by whichever opens first
+  const requests = openRequestStoreIn(dataDir);
+  const offline = openOfflineStoreIn(dataDir);
   const registry = new SessionRegistry();
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  const routeStanza = stanzaRouter(domain, accounts, rosters, registry, logger);
+  const routing = stanzaRouter(domain, { accounts, rosters, requests, offline, offlineLimit }, registry, logger);
 
   const host: ConnectionHost = {
     input,
@@ -98,7 +118,8 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     bytesPerSecond: limits.bytesPerSecond,
     burstBytes,
     lookupCredentials: (username) => accounts.lookup(username),
-    route: routeStanza,
+    route: (stanza, session) => routing.route(stanza, session),
+    sessionEnded: (session) => routing.ended(session),
     closed: (c) => connections.delete(c),
   };
 
@@ -137,6 +158,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     dataDir,
     accounts,
     rosters,
+    offlineMessages: offline,
     certificatePem,
     get address() {
       return address;
@@ -186,6 +208,8 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       await Promise.all(left.map((c) => c.whenClosed()));
     }
     await listenerClosed;
+    offline.close();
+    requests.close();
     rosters.close();
     accounts.close();
     logger.info('stopped', {});
