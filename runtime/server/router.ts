@@ -16,11 +16,14 @@
  * - a full JID that is not connected is handled like the bare JID for messages (§10.5.4),
  *   presence to it is dropped, an IQ to it gets `<service-unavailable/>` — identical for
  *   existing and absent accounts, so no presence leak (§10.2 point 3, §13.10.2);
- * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
- *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
- * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
- *   session: without presence subscriptions (RFC 6121 §3, not here yet) the account is its
- *   only subscriber (see selfBroadcast);
+ * - with `RouterView.presence` (the server): presence, subscriptions and probes go to
+ *   presence.ts (RFC 6121 §3, §4), and a message to a bare JID (or to a full JID that is not
+ *   connected) to messages.ts (RFC 6121 §8.5.2 priorities, §8.5.3.2.1, offline storage); an
+ *   existing account with nothing connected then stores `chat` and `normal` messages rather
+ *   than answering `<service-unavailable/>` (RFC 6121 §8.5.2.2.1 (a));
+ * - without it (the simulator): a message to a bare JID goes to every connected resource of
+ *   the account (§10.5.3.2 asks for "at least one"), and presence without 'to' (§10.3.2) goes
+ *   to the account's own resources that have a presence session (see selfBroadcast);
  * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
  *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
  *   `<service-unavailable/>`, the same answer an absent account gives, because without
