@@ -98,7 +98,7 @@ describe('RFC 6121 §4.7.2.3 priority', () => {
 });
 
 describe('RFC 6121 §4 presence', () => {
-  it('§4.2.2: initial presence to subscribers and own resources; the contact\'s current presence back to the new resource only', () => {
+  it('RFC 6121 §4.2.2: initial presence to subscribers and own resources; the contact\'s current presence back to the new resource only', () => {
     subscribeBoth();
     const r = connect(`${ROMEO}/orchard`);
     fromClient(r, {});
@@ -116,7 +116,7 @@ describe('RFC 6121 §4 presence', () => {
     expect(brief(fromClient(j, {}, el('show', NS.CLIENT, {}, 'chat')))).toEqual([`${r} <- presence ${j}`, `${other} <- presence ${j}`, `${j} <- presence ${j}`]);
   });
 
-  it('§4.2.2: a contact with subscription "to" only is not sent the user\'s presence; a remote subscriber gets it through the remote route, a remote contact a probe from the bare JID', () => {
+  it('RFC 6121 §4.2.2: a contact with subscription "to" only is not sent the user\'s presence; a remote subscriber gets it through the remote route, a remote contact a probe from the bare JID', () => {
     rosters.setSubscription('juliet', ROMEO, { subscription: 'to', approved: false });
     rosters.setSubscription('juliet', 'benvolio@example.net', { subscription: 'both', approved: false });
     const r = connect(`${ROMEO}/orchard`);
@@ -129,7 +129,7 @@ describe('RFC 6121 §4 presence', () => {
     expect(connected.get(r)!.available).toBeUndefined();
   });
 
-  it('§4.5.2 / §4.6.3: a stream that ends sends unavailable to subscribers, directed entities and the other resources; the record is cleared', () => {
+  it('RFC 6121 §4.5.2 / §4.6.3: a stream that ends sends unavailable to subscribers, directed entities and the other resources; the record is cleared', () => {
     subscribeBoth();
     const r = connect(`${ROMEO}/orchard`);
     fromClient(r, {});
@@ -148,7 +148,7 @@ describe('RFC 6121 §4 presence', () => {
     expect(presence.ended(j, record)).toEqual([]); // once
   });
 
-  it('§4.6.3 rule 1: directed presence to a subscriber is not remembered; directed unavailable removes the entity', () => {
+  it('RFC 6121 §4.6.3 rule 1: directed presence to a subscriber is not remembered; directed unavailable removes the entity', () => {
     subscribeBoth();
     const j = connect(`${JULIET}/balcony`);
     fromClient(j, {});
@@ -159,7 +159,7 @@ describe('RFC 6121 §4 presence', () => {
     expect(connected.get(j)!.directed.size).toBe(0);
   });
 
-  it('§8.5.2.2.2 / §8.5.3.2.2 / §8.5.1: presence to an account with no available resource, a gone resource or no account is dropped', () => {
+  it('RFC 6121 §8.5.2.2.2 / §8.5.3.2.2 / §8.5.1: presence to an account with no available resource, a gone resource or no account is dropped', () => {
     const r = connect(`${ROMEO}/orchard`); // connected, not available
     const j = connect(`${JULIET}/balcony`);
     expect(fromClient(j, { to: ROMEO })).toEqual([]);
@@ -168,7 +168,7 @@ describe('RFC 6121 §4 presence', () => {
     expect(brief(fromClient(j, { to: r }))).toEqual([`${r} <- presence ${j}`]); // §8.5.3.1: a connected resource that matches
   });
 
-  it('§4.3.2: probes: rule 1 "unsubscribed" from the bare JID (absent accounts alike); rule 4 the full XML of each available resource; a full JID probe gets mere presence', () => {
+  it('RFC 6121 §4.3.2: probes: rule 1 "unsubscribed" from the bare JID (absent accounts alike); rule 4 the full XML of each available resource; a full JID probe gets mere presence', () => {
     rosters.setSubscription('romeo', JULIET, { subscription: 'from', approved: false });
     const r1 = connect(`${ROMEO}/orchard`);
     fromClient(r1, {}, el('status', NS.CLIENT, {}, 'sighing'));
@@ -196,7 +196,7 @@ describe('RFC 6121 §4 presence', () => {
 });
 
 describe('RFC 6121 §3 subscriptions through the machine', () => {
-  it('§3.1.2-§3.1.6: request, held while offline (§3.1.3 rule 4) and redelivered on initial presence, approval with roster pushes and presence', () => {
+  it('RFC 6121 §3.1.2-§3.1.6: request, held while offline (§3.1.3 rule 4) and redelivered on initial presence, approval with roster pushes and presence', () => {
     const j = connect(`${JULIET}/balcony`, { interested: true });
     fromClient(j, {});
     expect(brief(fromClient(j, { to: ROMEO, type: 'subscribe' }))).toEqual([`${j} <- iq undefined set`]); // romeo offline: held
@@ -218,7 +218,7 @@ describe('RFC 6121 §3 subscriptions through the machine', () => {
     expect(requests.has('romeo', JULIET)).toBe(false);
   });
 
-  it('§3.4 pre-approval: stored as approved, answered at once on the request; §3.2 cancel sends unavailable first', () => {
+  it('RFC 6121 §3.4 pre-approval: stored as approved, answered at once on the request; §3.2 cancel sends unavailable first', () => {
     const r = connect(`${ROMEO}/orchard`, { interested: true });
     fromClient(r, {});
     fromClient(r, { to: JULIET, type: 'subscribed' });
@@ -236,7 +236,7 @@ describe('RFC 6121 §3 subscriptions through the machine', () => {
     expect(rosters.item('juliet', ROMEO)?.subscription).toBe('none');
   });
 
-  it('a subscription stanza to the own bare JID or to an absent account changes nothing (§4.2.2, §8.5.1)', () => {
+  it('RFC 6121 §4.2.2, §8.5.1: a subscription stanza to the own bare JID or to an absent account changes nothing', () => {
     const j = connect(`${JULIET}/balcony`);
     expect(fromClient(j, { to: JULIET, type: 'subscribe' })).toEqual([]);
     expect(rosters.item('juliet', JULIET)).toBeUndefined();
@@ -255,12 +255,12 @@ describe('RFC 6121 §8.5.2 messages to a bare JID, offline storage', () => {
     connected.get(full)!.priority = priority;
   };
 
-  it('§5.2.2: absent or unknown type is normal', () => {
+  it('RFC 6121 §5.2.2: absent or unknown type is normal', () => {
     expect(messageType(message(JULIET))).toBe('normal');
     expect(messageType(message(JULIET, 'bogus'))).toBe('normal');
   });
 
-  it('§8.5.2.1.1: highest non-negative priority (all at it); headline to every non-negative; never negative; groupchat refused, error ignored', () => {
+  it('RFC 6121 §8.5.2.1.1: highest non-negative priority (all at it); headline to every non-negative; never negative; groupchat refused, error ignored', () => {
     available(`${JULIET}/a`, 5);
     available(`${JULIET}/b`, 5);
     available(`${JULIET}/c`, 0);
@@ -276,7 +276,7 @@ describe('RFC 6121 §8.5.2 messages to a bare JID, offline storage', () => {
     expect(deliver(`${JULIET}/gone`, 'headline')).toEqual([]);
   });
 
-  it('a connected resource without presence counts with priority 0 (§8.5.2.1, §4.7.2.3)', () => {
+  it('RFC 6121 §8.5.2.1, §4.7.2.3: a connected resource without presence counts with priority 0', () => {
     connect(`${JULIET}/quiet`);
     available(`${JULIET}/neg`, -5);
     expect(deliver(JULIET)).toEqual([`${JULIET}/quiet`]);
@@ -284,7 +284,7 @@ describe('RFC 6121 §8.5.2 messages to a bare JID, offline storage', () => {
     expect(deliver(JULIET)).toEqual([`${JULIET}/one`]);
   });
 
-  it('§8.5.2.2.1: only negative resources or none: chat/normal stored up to the limit, then <resource-constraint/>; headline ignored', () => {
+  it('RFC 6121 §8.5.2.2.1: only negative resources or none: chat/normal stored up to the limit, then <resource-constraint/>; headline ignored', () => {
     available(`${JULIET}/neg`, -1);
     expect(deliver(JULIET, 'chat')).toEqual([]);
     expect(deliver(JULIET)).toEqual([]);
@@ -302,7 +302,7 @@ describe('RFC 6121 §8.5.2 messages to a bare JID, offline storage', () => {
     expect(offline.count('juliet')).toBe(0);
   });
 
-  it('offline messages come with initial presence of non-negative priority, not with a negative one', () => {
+  it('RFC 6121 §8.5.2.2.1: offline messages come with initial presence of non-negative priority, not with a negative one', () => {
     storeOffline(host.offline!, 'juliet', message(JULIET, 'chat'), `nurse@${D}/kitchen`, host.now());
     const neg = connect(`${JULIET}/neg`);
     expect(fromClient(neg, {}, el('priority', NS.CLIENT, {}, '-1')).filter((d) => d.stanza.name === 'message')).toEqual([]);
