@@ -14,6 +14,7 @@ import { SocketTransport } from '../net/socket-transport.js';
 import { SessionDriver, type SessionDriverOptions, type Transport } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import type { Logger } from './logger.js';
+import { newResourcePresence } from './presence-host.js';
 import { TokenBucket } from './rate-limit.js';
 import type { RegisteredSession, SessionRegistry } from './registry.js';
 
@@ -30,6 +31,8 @@ export interface ConnectionHost {
   lookupCredentials(username: string): import('../../machines/sasl/api.js').StoredCredentials | null;
   /** §10: route a stamped stanza from `session`. */
   route(stanza: XmlElement, session: RegisteredSession): void;
+  /** RFC 6121 §4.5.2: `session` is no longer connected (its stream ended, or another took its JID). */
+  sessionEnded(session: RegisteredSession): void;
   /** The socket is gone: forget the connection. */
   closed(connection: Connection): void;
 }
@@ -253,6 +256,7 @@ export class Connection {
       jid,
       presence: false,
       rosterInterested: false,
+      resourcePresence: newResourcePresence(),
       routeIn: (stanza) => driver.send({ type: 'ROUTE_IN', stanza }),
       replaced: () => driver.send({ type: 'REPLACED' }),
     };
@@ -260,10 +264,17 @@ export class Connection {
     const previous = this.host.registry.bind(session);
     this.host.logger.info('stream.bound', { conn: this.id, jid, replace });
     previous?.replaced();
+    // RFC 6121 §4.5.2: the replaced stream's resource is gone now, before the new one can send
+    // presence under the same full JID (its own 'ended' comes later and finds nothing to say).
+    if (previous !== undefined) this.host.sessionEnded(previous);
   }
 
   private ended(outcome: StreamOutcome): void {
-    if (this.session) this.host.registry.unbind(this.session);
+    if (this.session) {
+      this.host.registry.unbind(this.session);
+      // RFC 6121 §4.5.2: every path that ends a stream ends here (close, stream error, silent peer, socket gone, shutdown).
+      this.host.sessionEnded(this.session);
+    }
     this.host.logger.info('stream.ended', { conn: this.id, jid: this.session?.jid, ...outcome });
   }
 

@@ -18,7 +18,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseJid } from '../../machines/jid.js';
 import { openAccountStore, type AccountStore } from '../store/accounts.js';
+import { openOfflineStore, type OfflineStore } from '../store/offline.js';
 import { openRosterStore, type RosterStore } from '../store/roster.js';
+import { openSubscriptionRequestStore, type SubscriptionRequestStore } from '../store/subscription-requests.js';
 import { loadOrCreateCertificate, type CertificateBundle } from '../tls/index.js';
 
 export const DEFAULT_DOMAIN = 'localhost';
@@ -78,6 +80,16 @@ export function openRosterStoreIn(dir: string): RosterStore {
 }
 
 /** The certificate in DIR/tls (made on first run). */
+/** RFC 6121 §3.1.3 held subscription requests, in the same file. */
+export function openRequestStoreIn(dir: string): SubscriptionRequestStore {
+  return openSubscriptionRequestStore({ file: join(dir, 'accounts.sqlite') });
+}
+
+/** RFC 6121 §8.5.2.2.1 offline messages, in the same file. */
+export function openOfflineStoreIn(dir: string): OfflineStore {
+  return openOfflineStore({ file: join(dir, 'accounts.sqlite') });
+}
+
 export function certificateIn(dir: string, domain: string): CertificateBundle {
   return loadOrCreateCertificate(join(dir, 'tls'), domain);
 }

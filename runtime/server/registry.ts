@@ -12,6 +12,8 @@ export interface RegisteredSession {
   presence: boolean;
   /** RFC 6121 §2.2: the resource requested the roster in this session (an "interested resource"). */
   rosterInterested?: boolean;
+  /** RFC 6121 §4: this stream's presence (presence.ts); a host without presence logic leaves it out. */
+  readonly resourcePresence?: import('./presence-host.js').ResourcePresence;
   /** Write a routed stanza to this session (ROUTE_IN). */
   routeIn(stanza: import('../../machines/xml.js').XmlElement): void;
   /** §7.7.2.2 override: another stream took this full JID; end this one with `<conflict/>`. */

@@ -16,17 +16,20 @@
  * - a full JID that is not connected is handled like the bare JID for messages (§10.5.4),
  *   presence to it is dropped, an IQ to it gets `<service-unavailable/>` — identical for
  *   existing and absent accounts, so no presence leak (§10.2 point 3, §13.10.2);
- * - a message to a bare JID goes to every connected resource of the account (§10.5.3.2 asks
- *   for "at least one"; without RFC 6121 priorities, all is the simple, lossless choice);
- * - presence without 'to' (§10.3.2) goes to the account's own resources that have a presence
- *   session: without presence subscriptions (RFC 6121 §3, not here yet) the account is its
- *   only subscriber (see selfBroadcast);
- * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) in full
- *   only when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
- *   `<service-unavailable/>`, the same answer an absent account gives (§10.2), except service
- *   discovery under the XEP-0030 §8 rules (disco#info only for a sender with a presence
- *   subscription to the account, disco#items always empty; server-iq.ts contactIq) and a
- *   roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), given for existing and absent accounts alike.
+ * - with `RouterView.presence` (the server): presence, subscriptions and probes go to
+ *   presence.ts (RFC 6121 §3, §4), and a message to a bare JID (or to a full JID that is not
+ *   connected) to messages.ts (RFC 6121 §8.5.2 priorities, §8.5.3.2.1, offline storage); an
+ *   existing account with nothing connected then stores `chat` and `normal` messages rather
+ *   than answering `<service-unavailable/>` (RFC 6121 §8.5.2.2.1 (a));
+ * - without it (the simulator): a message to a bare JID goes to every connected resource of
+ *   the account (§10.5.3.2 asks for "at least one"), and presence without 'to' (§10.3.2) goes
+ *   to the account's own resources that have a presence session (see selfBroadcast);
+ * - an IQ to a bare JID is answered by the server on the account's behalf (§10.5.3.2) only
+ *   when the account asks itself (§10.1 item 1, §10.3.3); from anyone else it gets
+ *   `<service-unavailable/>`, the same answer an absent account gives, because without
+ *   presence subscriptions (RFC 6121 §3, not here yet) nobody else is entitled to learn that
+ *   it exists (§10.2). The one exception, a roster IQ (RFC 6121 §2.3.3 `<forbidden/>`), is
+ *   given for existing and absent accounts alike, so it reveals nothing either.
  * - RFC 6121 §2.3.2 roster set: the result to the requesting resource first, then the roster
  *   pushes to every interested resource (§2.2) in bind order, the requester included when it
  *   is one — the order of the §2.3.2 text and examples. A resource is interested once it has
@@ -42,6 +45,11 @@ import { stanzaErrorReply, type StanzaErrorCondition } from '../../machines/cond
 import { bare, formatJid, parseJid, type Jid } from '../../machines/jid.js';
 import { NS } from '../../machines/ns.js';
 import { attr, childElements, el, withAttrs, type XmlElement } from '../../machines/xml.js';
+import type { Delivery } from './delivery.js';
+import { destinationOf } from './destination.js';
+import { messageToAccount } from './messages.js';
+import type { Presence } from './presence.js';
+import type { PresenceHost } from './presence-host.js';
 import { rosterPushStanza, type RosterAccess, type RosterLimits } from './roster.js';
 import { answerIq, presenceAuthorized, type IqTarget } from './server-iq.js';
 
@@ -57,6 +65,18 @@ export interface RouterView {
   hasPresenceSession(fullJid: string): boolean;
   /** RFC 6121 §2: the rosters; a host without one answers roster IQs `<service-unavailable/>` (§2.2). */
   readonly roster?: RosterView;
+  /**
+   * RFC 6121 §3, §4, §8.5: presence subscriptions, presence and priority-based message
+   * delivery (presence.ts, messages.ts). A host without it (the simulator) gets the RFC 6120
+   * rules alone: presence among the account's own resources, messages to every resource.
+   */
+  readonly presence?: PresenceRouting;
+}
+
+/** The presence logic and its view of the server. */
+export interface PresenceRouting {
+  readonly engine: Presence;
+  readonly host: PresenceHost;
 }
 
 /** RFC 6121 §2: the roster store and the interested resources (§2.2). */
@@ -70,11 +90,7 @@ export interface RosterView {
   requested(fullJid: string): void;
 }
 
-/** Write `stanza` to the session bound to the full JID `to`. */
-export interface Delivery {
-  readonly to: string;
-  readonly stanza: XmlElement;
-}
+export type { Delivery } from './delivery.js';
 
 /** XEP-0030 features this server announces (§10.5.1: the server handles stanzas to its domain); see server-iq.ts. */
 export { SERVER_FEATURES } from './server-iq.js';
@@ -125,7 +141,7 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   if (toText === undefined) {
     // §10.3: no 'to': handled on behalf of the sending account.
     if (stanza.name === 'message') return toAccount(r, bare(senderJid), senderBare); // §10.3.1
-    if (stanza.name === 'presence') return selfBroadcast(r, senderBare); // §10.3.2
+    if (stanza.name === 'presence') return view.presence ? view.presence.engine.fromClient(stanza, senderFull) : selfBroadcast(r, senderBare); // §10.3.2, RFC 6121 §4
     return r.accountIq(senderBare); // §10.3.3
   }
 
@@ -133,9 +149,11 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   // §8.3.3.8 jid-malformed; §8.3.1 rule 2: the error's 'from' must not be the malformed JID, so it is our domain.
   if (to === undefined) return r.fail('jid-malformed', view.domain);
   // §10.4 / §10.4.3: another domain. No server-to-server streams here, so resolution "fails".
-  if (to.domain !== view.domain) return r.fail('remote-server-not-found');
+  if (destinationOf(to, view.domain) === 'remote') return r.fail('remote-server-not-found');
   // §10.5.1 / §10.5.2: the server itself (domain, or domain/resource where no service lives).
   if (to.local === undefined) return to.resource === undefined ? r.serverStanza() : r.fail('service-unavailable');
+  // RFC 6121 §3, §4.6, §4.3: subscriptions, directed presence and probes to a local account.
+  if (stanza.name === 'presence' && view.presence) return view.presence.engine.fromClient(stanza, senderFull);
   return toAccount(r, to, senderBare);
 }
 
@@ -181,6 +199,8 @@ function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
   }
 
   const resources = view.resources(bareTo);
+  // RFC 6121 §8.5.2 / §8.5.3.2.1: by type and priority, offline storage (messages.ts).
+  if (kind === 'message' && view.presence) return messageToAccount(stanza, to, r.senderFull, view.presence.host, (c) => r.fail(c));
   if (kind === 'message') {
     // §10.5.3.2: deliver to the connected resources; none → service-unavailable (option b, no offline storage).
     return resources.length > 0 ? resources.map((full) => ({ to: full, stanza })) : r.fail('service-unavailable');
@@ -197,7 +217,7 @@ function toAccount(r: Routing, to: Jid, senderBare: string): Delivery[] {
 class Routing {
   constructor(
     readonly stanza: XmlElement,
-    private readonly senderFull: string,
+    readonly senderFull: string,
     private readonly senderBare: string,
     /** The sending account's localpart (bound clients always have one). */
     private readonly senderLocal: string,

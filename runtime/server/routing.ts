@@ -1,68 +1,117 @@
 /**
  * The server's side of §10 routing: the pure decision of ./router.ts applied to the live
- * sessions, in order, while the sender's stanza is being handled (§10.1).
+ * sessions, in order, while the sender's stanza is being handled (§10.1); and the presence
+ * the server owes when a stream ends (RFC 6121 §4.5.2), performed the same way.
  */
 import { stanzaErrorReply } from '../../machines/conditions.js';
 import { childElements, type XmlElement } from '../../machines/xml.js';
 import type { AccountStore } from '../store/accounts.js';
+import type { OfflineStore } from '../store/offline.js';
 import type { RosterStore } from '../store/roster.js';
+import type { SubscriptionRequestStore } from '../store/subscription-requests.js';
 import type { Logger } from './logger.js';
+import { createPresence } from './presence.js';
+import type { PresenceHost } from './presence-host.js';
 import type { RegisteredSession, SessionRegistry } from './registry.js';
-import { presenceSessionChange, route, type Delivery, type RouterView } from './router.js';
+import { route, type Delivery, type RouterView } from './router.js';
 
-export function stanzaRouter(
-  domain: string,
-  accounts: AccountStore,
-  rosters: RosterStore,
-  registry: SessionRegistry,
-  logger: Logger,
-): (stanza: XmlElement, from: RegisteredSession) => void {
+export interface RoutingStores {
+  readonly accounts: AccountStore;
+  readonly rosters: RosterStore;
+  readonly requests: SubscriptionRequestStore;
+  readonly offline: OfflineStore;
+  /** RFC 6121 §8.5.2.2.1: messages kept per account at most. */
+  readonly offlineLimit: number;
+}
+
+export interface StanzaRouting {
+  /** §10: route a stamped stanza from the bound session `from`. */
+  route(stanza: XmlElement, from: RegisteredSession): void;
+  /** RFC 6121 §4.5.2: `session`'s stream ended (or it was replaced): broadcast its unavailable presence. */
+  ended(session: RegisteredSession): void;
+}
+
+export function stanzaRouter(domain: string, stores: RoutingStores, registry: SessionRegistry, logger: Logger): StanzaRouting {
+  const { accounts, rosters } = stores;
+  const isInterested = (full: string) => registry.get(full)?.rosterInterested ?? false;
+  const presenceHost: PresenceHost = {
+    domain,
+    accountExists: (local) => accounts.exists(local),
+    resources: (bareJid) => registry.resources(bareJid),
+    resource: (full) => registry.get(full)?.resourcePresence,
+    isInterested,
+    rosters,
+    requests: stores.requests,
+    offline: { store: stores.offline, limit: stores.offlineLimit },
+    // No server-to-server streams yet (destination.ts): nothing is sent to another domain.
+    remote: () => [],
+    now: () => new Date(),
+  };
+  const engine = createPresence(presenceHost);
   // Built once: a literal per stanza would allocate the object and its closures every time.
   const view: RouterView = {
     domain,
     accountExists: (local) => accounts.exists(local),
     resources: (bareJid) => registry.resources(bareJid),
-    hasPresenceSession: (full) => registry.get(full)?.presence ?? false,
+    hasPresenceSession: (full) => registry.get(full)?.resourcePresence?.available !== undefined,
     roster: {
       store: rosters,
-      isInterested: (full) => registry.get(full)?.rosterInterested ?? false,
+      isInterested,
       requested: (full) => {
         const session = registry.get(full);
         if (session !== undefined) session.rosterInterested = true;
       },
     },
+    presence: { engine, host: presenceHost },
   };
-  const routeStanza = (stanza: XmlElement, from: RegisteredSession): void => {
-    const presence = presenceSessionChange(stanza);
-    if (presence !== undefined) from.presence = presence;
-    let deliveries: Delivery[];
-    try {
-      deliveries = route(stanza, view, from.jid);
-    } catch (err) {
-      // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
-      logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
-      const type = stanza.attrs['type'];
-      deliveries = type === 'error' || type === 'result' ? [] : [{ to: from.jid, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
-    }
-    if (logger.enabled?.('debug') ?? true) {
-      logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
-    }
-    // What clients ask for that the server refuses (e.g. an IQ payload it does not support):
-    // one info record each, so an operator sees what real clients miss.
+  /**
+   * What clients ask for that the server refuses (e.g. an IQ payload it does not support):
+   * one info record each, so an operator sees what real clients miss.
+   */
+  const logRefusal = (stanza: XmlElement, deliveries: readonly Delivery[], from: RegisteredSession): void => {
     const refused = deliveries.find((d) => d.to === from.jid && d.stanza.attrs['type'] === 'error' && d.stanza !== stanza);
-    if (refused !== undefined && stanza.attrs['type'] !== 'error') {
-      const payload = stanza.name === 'iq' ? childElements(stanza)[0] : undefined;
-      const error = childElements(refused.stanza).find((c) => c.name === 'error');
-      logger.info('stanza.refused', {
-        kind: stanza.name,
-        type: stanza.attrs['type'],
-        to: stanza.attrs['to'],
-        payload: payload && `{${payload.xmlns}}${payload.name}`,
-        condition: error && childElements(error)[0]?.name,
-      });
-    }
-    // §10.1: performed now, in order, while the sender's stanza is being handled.
+    if (refused === undefined || stanza.attrs['type'] === 'error') return;
+    const payload = stanza.name === 'iq' ? childElements(stanza)[0] : undefined;
+    const error = childElements(refused.stanza).find((c) => c.name === 'error');
+    logger.info('stanza.refused', {
+      kind: stanza.name,
+      type: stanza.attrs['type'],
+      to: stanza.attrs['to'],
+      payload: payload && `{${payload.xmlns}}${payload.name}`,
+      condition: error && childElements(error)[0]?.name,
+    });
+  };
+  /** §10.1: performed now, in order, while the sender's stanza is being handled. */
+  const perform = (deliveries: Delivery[]): void => {
     for (const d of deliveries) registry.get(d.to)?.routeIn(d.stanza);
   };
-  return routeStanza;
+  return {
+    route(stanza, from) {
+      let deliveries: Delivery[];
+      try {
+        deliveries = route(stanza, view, from.jid);
+      } catch (err) {
+        // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
+        logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
+        const type = stanza.attrs['type'];
+        deliveries = type === 'error' || type === 'result' ? [] : [{ to: from.jid, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
+      }
+      if (logger.enabled?.('debug') ?? true) {
+        logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
+      }
+      logRefusal(stanza, deliveries, from);
+      perform(deliveries);
+    },
+    ended(session) {
+      const record = session.resourcePresence;
+      if (record === undefined) return;
+      try {
+        const deliveries = engine.ended(session.jid, record);
+        logger.debug('presence.ended', { jid: session.jid, deliveries: deliveries.length });
+        perform(deliveries);
+      } catch (err) {
+        logger.error('presence.ended.failed', { jid: session.jid, error: err instanceof Error ? err.message : String(err) });
+      }
+    },
+  };
 }

@@ -6,11 +6,14 @@
  */
 import * as net from 'node:net';
 import type { AccountStore } from '../store/accounts.js';
+import type { OfflineStore } from '../store/offline.js';
 import type { RosterStore } from '../store/roster.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { initDataDir, openRosterStoreIn, openStoreIn } from './data-dir.js';
+import { initDataDir, openOfflineStoreIn, openRequestStoreIn, openRosterStoreIn, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
+import { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT } from './offline.js';
+export { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT };
 import { SessionRegistry } from './registry.js';
 import { stanzaRouter } from './routing.js';
 import { loadTls, machineInputFor, stripUndefined, type ServerPolicy } from './startup.js';
@@ -29,9 +32,9 @@ export interface ServerLimits {
   /** On close(): how long streams get to answer `<system-shutdown/>` before their sockets are destroyed. Default 5000 ms. */
   readonly shutdownGraceMs?: number;
   /**
-   * Messages stored for an account with no available resource (RFC 6121 §8.5.2.2.1 option a,
-   * XEP-0160); once full, a further one is answered as without storage (option b,
-   * `<service-unavailable/>`); 0 stores none. Default 1000 (DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT).
+   * RFC 6121 §8.5.2.2.1: offline messages kept per account (chat and normal messages that
+   * arrived while it had no available resource); one more gets `<resource-constraint/>`
+   * (offline.ts). 0 keeps none (every such message gets the error). Default 1000 (DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT).
    */
   readonly offlineMessagesPerAccount?: number;
 }
@@ -41,7 +44,6 @@ export interface ServerLimits {
  * store (RFC 6120 §13.12: denial of service, the limits an administrator can set) while a user away for days loses nothing
  * of ordinary traffic.
  */
-export const DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT = 1000;
 
 export interface ServerOptions {
   /** The domain served (§4.7.1). Default: the one recorded in dataDir, else 'localhost'. */
@@ -69,6 +71,8 @@ export interface XmppServer {
   readonly accounts: AccountStore;
   /** The rosters (RFC 6121 §2), in the same file as the accounts. */
   readonly rosters: RosterStore;
+  /** Offline messages (RFC 6121 §8.5.2.2.1), in the same file. */
+  readonly offlineMessages: OfflineStore;
   /** The certificate presented on STARTTLS (PEM), for clients that pin it. */
   readonly certificatePem: string | undefined;
   /** Where the server listens, once listening. */
@@ -97,16 +101,20 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const logger: Logger = createLogger(opts.logLevel ?? 'info', opts.logger);
   const limits = { ...DEFAULTS, ...stripUndefined(opts.limits ?? {}) };
   const burstBytes = opts.limits?.burstBytes ?? 2 * limits.maxStanzaBytes;
+  const offlineLimit = limits.offlineMessagesPerAccount;
+  if (!Number.isInteger(offlineLimit) || offlineLimit < 0) throw new Error(`limits.offlineMessagesPerAccount must be a non-negative integer, not ${offlineLimit}`);
   const input = machineInputFor(opts.policy, domain, dataDir);
   const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
   const rosters = openRosterStoreIn(dataDir); // after the account store: the schema is migrated by whichever opens first
+  const requests = openRequestStoreIn(dataDir);
+  const offline = openOfflineStoreIn(dataDir);
   const registry = new SessionRegistry();
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  const routeStanza = stanzaRouter(domain, accounts, rosters, registry, logger);
+  const routing = stanzaRouter(domain, { accounts, rosters, requests, offline, offlineLimit }, registry, logger);
 
   const host: ConnectionHost = {
     input,
@@ -117,7 +125,8 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     bytesPerSecond: limits.bytesPerSecond,
     burstBytes,
     lookupCredentials: (username) => accounts.lookup(username),
-    route: routeStanza,
+    route: (stanza, session) => routing.route(stanza, session),
+    sessionEnded: (session) => routing.ended(session),
     closed: (c) => connections.delete(c),
   };
 
@@ -156,6 +165,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     dataDir,
     accounts,
     rosters,
+    offlineMessages: offline,
     certificatePem,
     get address() {
       return address;
@@ -205,6 +215,8 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       await Promise.all(left.map((c) => c.whenClosed()));
     }
     await listenerClosed;
+    offline.close();
+    requests.close();
     rosters.close();
     accounts.close();
     logger.info('stopped', {});

@@ -8,6 +8,10 @@
  *   1  accounts, scram_keys (SCRAM keys only, RFC 5802 §2.2/§3)
  *   2  roster_items, roster_removed, roster_versions (RFC 6121 §2: the roster stored on the
  *      user's behalf, §2.6 its versions), deleted with the account (ON DELETE CASCADE)
+ *   3  subscription_requests (RFC 6121 §3.1.3 rule 4: the held inbound subscription requests,
+ *      the "Pending In" note of §A.1 that the roster cannot carry)
+ *   4  offline_messages (RFC 6121 §8.5.2.2.1 option (a): messages stored for an account with
+ *      no available resource, XEP-0203 stamp of their arrival)
  *
  * A migration runs in one IMMEDIATE transaction (the write lock is taken before the version
  * is read), so two processes opening a v1 file at once (`xmppkit serve` and `xmppkit adduser`)
@@ -16,7 +20,7 @@
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 4;
 
 /** Version 1: the account store. */
 const V1 = `
@@ -73,8 +77,42 @@ const V2 = `
   );
 `;
 
+/**
+ * Version 3: the subscription requests a user has not yet answered (RFC 6121 §3.1.3 rule 4:
+ * the server MUST keep the request and deliver it whenever the user creates an available
+ * resource, until approved or denied). One per contact (§3.1.3: a repeated request is not
+ * delivered again), the stanza as it arrived (its 'from' stamped by the contact's server, its
+ * <status/> kept), in XML. A row is the "Pending In" half of §A.1 items 3, 4 and 6: the roster
+ * item cannot say it (and may not exist: no item is created before approval, §3.1.3 Security
+ * Warning), so the machine's state is resumed from the item and this row together.
+ */
+const V3 = `
+  CREATE TABLE IF NOT EXISTS subscription_requests (
+    username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+    contact  TEXT NOT NULL,
+    stanza   TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    PRIMARY KEY (username, contact)
+  );
+`;
+
+/**
+ * Version 4: offline messages (RFC 6121 §8.5.2.2.1 option (a)), in arrival order (`id`), each
+ * the stanza as routed (XML, 'from' stamped by the server) and the XEP-0082 UTC time it arrived,
+ * for the XEP-0203 <delay/> it carries when delivered.
+ */
+const V4 = `
+  CREATE TABLE IF NOT EXISTS offline_messages (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+    stanza   TEXT NOT NULL,
+    stamp    TEXT NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS offline_messages_by_user ON offline_messages (username, id);
+`;
+
 /** Steps from version i to i + 1, by i - 1 (STEPS[0]: nothing → 1). */
-const STEPS: readonly string[] = [V1, V2];
+const STEPS: readonly string[] = [V1, V2, V3, V4];
 
 /** Create or upgrade the tables; refuse a file written by a newer schema. */
 export function migrate(db: Database.Database): void {

@@ -169,10 +169,10 @@ describe('routing (§10) between two real sessions', () => {
     await closeClient(client);
   });
 
-  it('absent users: identical errors for bare and full JIDs; presence to them is dropped', async () => {
+  it('absent users: identical errors for bare and full JIDs, as for a gone resource of an offline account; presence to them is dropped; RFC 6121 §8.5.2.2.1: the offline account\'s bare JID stores the message', async () => {
     const { client } = await juliet();
     const results: Record<string, { condition?: string; type?: string }> = {};
-    for (const to of ['ghost@localhost', 'ghost@localhost/x', 'nurse@localhost/x', 'nurse@localhost']) {
+    for (const to of ['ghost@localhost', 'ghost@localhost/x', 'nurse@localhost/x']) {
       const m = el('message', NS.CLIENT, { to, id: `e-${to}` }, el('body', NS.CLIENT, {}, 'hello?'));
       client.send(m);
       const err = await client.stanza((s) => attr(s, 'id') === `e-${to}`);
@@ -181,6 +181,13 @@ describe('routing (§10) between two real sessions', () => {
     }
     const conditions = new Set(Object.values(results).map((e) => JSON.stringify(e)));
     expect([...conditions]).toEqual([JSON.stringify({ condition: 'service-unavailable', type: 'cancel' })]);
+    // RFC 6121 §8.5.2.2.1 (a): a normal message to the bare JID of an account with nothing connected is kept for it.
+    client.send(el('message', NS.CLIENT, { to: 'nurse@localhost', id: 'e-stored' }, el('body', NS.CLIENT, {}, 'hello?')));
+    const ping = iq('localhost', el('ping', NS.PING));
+    client.send(ping);
+    await reply(client, ping);
+    expect(client.elements().some((s) => attr(s, 'id') === 'e-stored')).toBe(false);
+    expect(running.server.offlineMessages.take('nurse').map((m) => attr(m.stanza, 'id'))).toEqual(['e-stored']);
 
     const ghostIq = iq('ghost@localhost/x', el('ping', NS.PING));
     client.send(ghostIq);

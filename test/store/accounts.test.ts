@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAccountStore, type AccountStore } from '../../runtime/store/accounts.js';
+import { SCHEMA_VERSION } from '../../runtime/store/schema.js';
 import { fromBase64 } from '../../machines/sasl/encoding.js';
 import { plainMessage } from '../../machines/sasl/plain.js';
 import {
@@ -213,7 +214,7 @@ describe('account store', () => {
     expect(again.lookup('romeo')?.disabled).toBe(true);
     again.close();
     const raw = new Database(file, { readonly: true });
-    expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 2 }]); // schema.ts
+    expect(raw.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION }]); // schema.ts
     raw.close();
   });
 

@@ -186,7 +186,7 @@ describe('schema migration', () => {
     raw.close();
   }
 
-  it('a version 1 file (accounts only) is upgraded to version 2 in place; its accounts and keys are kept', () => {
+  it('a version 1 file (accounts only) is upgraded to the current version in place; its accounts and keys are kept', () => {
     versionOneFile(`
       INSERT INTO accounts (username, disabled) VALUES ('juliet', 1);
       INSERT INTO scram_keys VALUES ('juliet', 'SCRAM-SHA-256', 'c2FsdA==', 4096, 'c3RvcmVk', 'c2VydmVy');
@@ -204,7 +204,7 @@ describe('schema migration', () => {
     accounts.close();
     const check = new Database(file, { readonly: true });
     expect(check.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION }]);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(4);
     check.close();
   });
 
@@ -212,14 +212,14 @@ describe('schema migration', () => {
     versionOneFile();
     openAccountStore({ file }).close();
     const first = new Database(file, { readonly: true });
-    expect(first.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 2 }]);
-    const tables = first.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['accounts', 'roster_items', 'roster_removed', 'roster_versions', 'schema_version', 'scram_keys']);
+    expect(first.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION }]);
+    const tables = first.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+    expect(tables).toEqual(['accounts', 'offline_messages', 'roster_items', 'roster_removed', 'roster_versions', 'schema_version', 'scram_keys', 'subscription_requests']);
     first.close();
     openRosterStore({ file }).close();
     openAccountStore({ file }).close();
     const again = new Database(file, { readonly: true });
-    expect(again.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: 2 }]);
+    expect(again.prepare('SELECT version FROM schema_version').all()).toEqual([{ version: SCHEMA_VERSION }]);
     again.close();
   });
 
