@@ -27,7 +27,7 @@
  */
 import { and, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules } from '../stream/states.js';
+import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules, unexpectedElement } from '../stream/states.js';
 import { identityOf, responseHeaderProblem } from './header.js';
 import { initiatingEntitySetup, unexpectedElementError } from './setup.js';
 import type { InitiatingEntityContext as Ctx } from './types.js';
@@ -95,12 +95,7 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
             SERVER_STREAM_ERRORS,
             'The server sent a stream error (any of §4.9.3; the cited ones only a server sends) and closed its stream; the condition (for see-other-host the host, §4.9.3.19) goes into the outcome.',
           ),
-          {
-            target: 'closing',
-            actions: { type: 'streamError', params: unexpectedElementError },
-            meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
-            description: 'An element this state does not accept: unsupported-stanza-type (invalid-namespace for a jabber:server stanza, §4.9.3.10).',
-          },
+          unexpectedElement('closing', unexpectedElementError, '6120 §4.9.3.24, §4.9.3.10', 'An element this state does not accept: unsupported-stanza-type (invalid-namespace for a jabber:server stanza, §4.9.3.10).'),
         ],
       },
       states: {
@@ -448,12 +443,7 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
                 meta: { rfc: '6120 §4.3.5' },
                 description: 'The server MAY send an empty <features/> after negotiation: nothing to do.',
               },
-              {
-                target: '#initiatingEntity.closing',
-                actions: { type: 'streamError', params: unexpectedElementError },
-                meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
-                description: 'A negotiation element after binding or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:server).',
-              },
+              unexpectedElement('#initiatingEntity.closing', unexpectedElementError, '6120 §4.9.3.24, §4.9.3.10', 'A negotiation element after binding or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:server).'),
             ],
           },
           liveness: {

@@ -20,7 +20,7 @@
  */
 import { and, assign, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, establishedState, negotiationTimeouts, peerStreamError, pingReplyConsumed, receivingOpenRules, receivingTlsHandshake } from '../stream/states.js';
+import { closedState, closingState, establishedState, negotiationTimeouts, peerStreamError, pingReplyConsumed, receivingOpenRules, receivingTlsHandshake, unexpectedElement } from '../stream/states.js';
 import { headerError } from './header.js';
 import { receivingEntitySetup, unexpectedElementError } from './setup.js';
 import type { ReceivingEntityContext as Ctx } from './types.js';
@@ -66,13 +66,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
             meta: { rfc: '6120 §5.4.2.2' },
             description: 'STARTTLS when it was not offered (cause 2): TLS <failure/>, close the stream and TCP.',
           },
-          {
-            target: 'closing',
-            actions: { type: 'streamError', params: unexpectedElementError },
-            meta: { rfc: '6120 §4.9.3.12, §4.3.5, §6.3.1, §7.3.1, §4.9.3.10, §4.9.3.24' },
-            description:
-              'An element no state accepts: not-authorized (stanza before auth/bind §4.3.5 §7.1, negotiation element after that step), invalid-namespace (§4.9.3.10) or unsupported-stanza-type (§4.9.3.24).',
-          },
+          unexpectedElement('closing', unexpectedElementError, '6120 §4.9.3.12, §4.3.5, §6.3.1, §7.3.1, §4.9.3.10, §4.9.3.24', 'An element no state accepts: not-authorized (stanza before auth/bind §4.3.5 §7.1, negotiation element after that step), invalid-namespace (§4.9.3.10) or unsupported-stanza-type (§4.9.3.24).'),
         ],
       },
       states: {
@@ -380,12 +374,7 @@ export const receivingEntityMachine = receivingEntitySetup.createMachine({
                 actions: 'tlsFailure',
                 meta: { rfc: '6120 §5.4.2.2' },
               },
-              {
-                target: '#receivingEntity.closing',
-                actions: { type: 'streamError', params: unexpectedElementError },
-                meta: { rfc: '6120 §4.9.3.24, §4.9.3.12, §4.9.3.10' },
-                description: 'A second bind or SASL element: not-authorized; jabber:server stanza: invalid-namespace; else unsupported-stanza-type.',
-              },
+              unexpectedElement('#receivingEntity.closing', unexpectedElementError, '6120 §4.9.3.24, §4.9.3.12, §4.9.3.10', 'A second bind or SASL element: not-authorized; jabber:server stanza: invalid-namespace; else unsupported-stanza-type.'),
             ],
             ROUTE_IN: {
               actions: 'writeRoutedStanza',

@@ -113,6 +113,15 @@ export function receivingOpenRules(closeDescription: string) {
   } as const;
 }
 
+/**
+ * An element the current state does not accept: the stream error that the machine's own
+ * `unexpectedElementError` picks for it (§4.9.3.24 unsupported-stanza-type, §4.9.3.12
+ * not-authorized, §4.9.3.10 invalid-namespace, as the cited sections say per machine).
+ */
+export function unexpectedElement<const Target extends string, const Params>(target: Target, params: Params, rfc: string, description: string) {
+  return { target, actions: { type: 'streamError', params }, meta: { rfc }, description } as const;
+}
+
 /** In `open`: this side ends the stream (§4.4): our closing tag, then wait for the other's. */
 export function gracefulClose(description: string) {
   return { target: 'closing', actions: 'closeGracefully', meta: { rfc: '6120 §4.4' }, description } as const;

@@ -55,6 +55,7 @@ import {
   peerStreamError,
   plaintextIgnored,
   streamRules,
+  unexpectedElement,
 } from '../../stream/states.js';
 import { DIALBACK_CHILD, initiatingServerOutput, initiatingServerSetup, ourPair, unexpectedElementError } from './setup.js';
 import { responseHeaderProblem } from '../header.js';
@@ -207,12 +208,7 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
         ELEMENT: [
           peerStreamError('closed', PEER_STREAM_ERRORS, 'The peer sent a stream error and closed its stream; the condition goes into the outcome (host-unknown and host-gone: bounce remote-server-not-found).'),
           ...dialbackAnswers,
-          {
-            target: 'closing',
-            actions: { type: 'streamError', params: unexpectedElementError },
-            meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
-            description: 'An element this state does not accept (a stanza on our one-way stream, a negotiation element out of turn): unsupported-stanza-type (invalid-namespace for jabber:client).',
-          },
+          unexpectedElement('closing', unexpectedElementError, '6120 §4.9.3.24, §4.9.3.10', 'An element this state does not accept (a stanza on our one-way stream, a negotiation element out of turn): unsupported-stanza-type (invalid-namespace for jabber:client).'),
         ],
       },
       states: {
@@ -497,12 +493,7 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
                 meta: { rfc: '6120 §4.3.5' },
                 description: 'The receiving entity MAY send an empty <features/> after negotiation: nothing to do.',
               },
-              {
-                target: '#initiatingServer.closing',
-                actions: { type: 'streamError', params: unexpectedElementError },
-                meta: { rfc: '6120 §4.9.3.24, §4.9.3.10' },
-                description: 'A stanza on our one-way stream (XEP-0288 is not modelled), a negotiation element after negotiation, or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:client).',
-              },
+              unexpectedElement('#initiatingServer.closing', unexpectedElementError, '6120 §4.9.3.24, §4.9.3.10', 'A stanza on our one-way stream (XEP-0288 is not modelled), a negotiation element after negotiation, or an unknown element: unsupported-stanza-type (invalid-namespace for jabber:client).'),
             ],
           },
           liveness: {

@@ -33,7 +33,7 @@
  */
 import { and } from 'xstate';
 import { outcome, streamOutput } from '../../stream/outcome.js';
-import { closedState, closingState, establishedState, negotiationTimeouts, peerStreamError, receivingOpenRules, receivingTlsHandshake } from '../../stream/states.js';
+import { closedState, closingState, establishedState, negotiationTimeouts, peerStreamError, receivingOpenRules, receivingTlsHandshake, unexpectedElement } from '../../stream/states.js';
 import { headerErrorParams, receivingServerSetup, unexpectedElementError } from './setup.js';
 import type { ReceivingServerContext as Ctx } from './types.js';
 
@@ -144,13 +144,7 @@ export const receivingServerMachine = receivingServerSetup.createMachine({
             meta: { rfc: '6120 §5.4.2.2' },
             description: 'STARTTLS when it was not offered: TLS <failure/>, close the stream and TCP.',
           },
-          {
-            target: 'closing',
-            actions: { type: 'streamError', params: unexpectedElementError },
-            meta: { rfc: '6120 §4.9.3.12, §4.3.5, §6.3.1, §4.9.3.10, §4.9.3.24' },
-            description:
-              'An element no state accepts: not-authorized (a stanza before any domain pair is authenticated, a SASL element after SASL), invalid-namespace (a jabber:client stanza) or unsupported-stanza-type.',
-          },
+          unexpectedElement('closing', unexpectedElementError, '6120 §4.9.3.12, §4.3.5, §6.3.1, §4.9.3.10, §4.9.3.24', 'An element no state accepts: not-authorized (a stanza before any domain pair is authenticated, a SASL element after SASL), invalid-namespace (a jabber:client stanza) or unsupported-stanza-type.'),
         ],
       },
       states: {
@@ -406,12 +400,7 @@ export const receivingServerMachine = receivingServerSetup.createMachine({
                 actions: 'tlsFailure',
                 meta: { rfc: '6120 §5.4.2.2' },
               },
-              {
-                target: '#receivingServer.closing',
-                actions: { type: 'streamError', params: unexpectedElementError },
-                meta: { rfc: '6120 §4.9.3.12, §4.9.3.10, §4.9.3.24' },
-                description: 'A SASL element after authentication: not-authorized; a jabber:client stanza: invalid-namespace; else unsupported-stanza-type.',
-              },
+              unexpectedElement('#receivingServer.closing', unexpectedElementError, '6120 §4.9.3.12, §4.9.3.10, §4.9.3.24', 'A SASL element after authentication: not-authorized; a jabber:client stanza: invalid-namespace; else unsupported-stanza-type.'),
             ],
             PAIR_COMMAND: {
               guard: 'pairAuthorizes',
