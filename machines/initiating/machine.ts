@@ -27,7 +27,7 @@
  */
 import { and, not } from 'xstate';
 import { outcome, streamOutput } from '../stream/outcome.js';
-import { closedState, closingState, connectionLost, establishedState, gracefulClose, negotiationTimeouts, peerStreamError, pingReplyConsumed, plaintextIgnored, streamRules, unexpectedElement } from '../stream/states.js';
+import { closedState, closingState, connectionLost, establishedState, gracefulClose, initiatingTlsNegotiation, negotiationTimeouts, peerStreamError, pingReplyConsumed, streamRules, unexpectedElement } from '../stream/states.js';
 import { identityOf, responseHeaderProblem } from './header.js';
 import { initiatingEntitySetup, unexpectedElementError } from './setup.js';
 import type { InitiatingEntityContext as Ctx } from './types.js';
@@ -202,61 +202,17 @@ export const initiatingEntityMachine = initiatingEntitySetup.createMachine({
                 ],
               },
             },
-            tlsNegotiation: {
-              meta: { rfc: '6120 §5', summary: 'STARTTLS: command sent, then the TLS handshake' },
-              initial: 'requested',
-              states: {
-                requested: {
-                  meta: { rfc: '6120 §5.4.2.1', summary: '<starttls/> sent; waiting for <proceed/> or <failure/>' },
-                  on: {
-                    ELEMENT: [
-                      {
-                        guard: 'isProceed',
-                        target: 'handshake',
-                        actions: 'startTls',
-                        meta: { rfc: '6120 §5.4.2.3' },
-                        description: 'Proceed: start the TLS handshake over the TCP connection.',
-                      },
-                      {
-                        guard: 'isTlsFailure',
-                        target: '#initiatingEntity.closing',
-                        actions: {
-                          type: 'closeGracefully',
-                          params: outcome('tls-failed', '6120 §5.4.2.2', 'failure', 'the server refused STARTTLS'),
-                        },
-                        meta: { rfc: '6120 §5.4.2.2' },
-                        description: 'Failure: the server closes its stream and TCP; we answer with our closing tag (§4.4) and wait for it.',
-                      },
-                    ],
-                  },
-                },
-                handshake: {
-                  meta: { rfc: '6120 §5.4.3', summary: 'TLS handshake running; no XML either way (§5.4.3.1)' },
-                  on: {
-                    TLS_ESTABLISHED: {
-                      target: '#initiatingEntity.open.negotiating.awaitingStreamHeader',
-                      actions: 'restartAfterTls',
-                      meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3, §4.7.1' },
-                      description: 'TLS is on: reset the parser, forget the old stream, send a new initial header (with from, §4.7.1).',
-                    },
-                    TLS_FAILED: {
-                      target: '#initiatingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason) }],
-                      meta: { rfc: '6120 §5.4.3.2' },
-                      description: 'Handshake failed: terminate TCP without a closing stream tag.',
-                    },
-                    CLOSE: {
-                      target: '#initiatingEntity.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
-                      meta: { rfc: '6120 §5.4.3.1' },
-                      description: 'No XML may be sent until TLS completes: just close TCP.',
-                    },
-                    SEND: { meta: { rfc: '6120 §4.3.5' }, description: 'No stanzas before negotiation completes: dropped.' },
-                    ...plaintextIgnored('<proceed/>'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
-                  },
-                },
+            tlsNegotiation: initiatingTlsNegotiation(
+              'initiatingEntity',
+              { refused: 'the server', closes: 'the server' },
+              {
+                target: '#initiatingEntity.open.negotiating.awaitingStreamHeader',
+                actions: 'restartAfterTls',
+                meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3, §4.7.1' },
+                description: 'TLS is on: reset the parser, forget the old stream, send a new initial header (with from, §4.7.1).',
               },
-            },
+              { SEND: { meta: { rfc: '6120 §4.3.5' }, description: 'No stanzas before negotiation completes: dropped.' } },
+            ),
             saslNegotiation: {
               meta: { rfc: '6120 §6', summary: 'SASL authentication (§6.4)' },
               initial: 'evaluating',

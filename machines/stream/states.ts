@@ -122,6 +122,67 @@ export function unexpectedElement<const Target extends string, const Params>(tar
   return { target, actions: { type: 'streamError', params }, meta: { rfc }, description } as const;
 }
 
+/**
+ * The initiating side's STARTTLS exchange (§5.4.2, §5.4.3): `<starttls/>` is sent, then
+ * `<proceed/>` starts the handshake or `<failure/>` ends the stream; during the handshake no
+ * XML either way. `established`: the machine's TLS_ESTABLISHED (what TLS being on means for
+ * it); `during`: handshake events of its own. `peer` names the other side in the texts.
+ */
+export function initiatingTlsNegotiation<const Id extends string, const Established, const During = {}>(
+  machineId: Id,
+  peer: { readonly refused: string; readonly closes: string },
+  established: Established,
+  during: During = {} as During,
+) {
+  return {
+    meta: { rfc: '6120 §5', summary: 'STARTTLS: command sent, then the TLS handshake' },
+    initial: 'requested',
+    states: {
+      requested: {
+        meta: { rfc: '6120 §5.4.2.1', summary: '<starttls/> sent; waiting for <proceed/> or <failure/>' },
+        on: {
+          ELEMENT: [
+            {
+              guard: 'isProceed',
+              target: 'handshake',
+              actions: 'startTls',
+              meta: { rfc: '6120 §5.4.2.3' },
+              description: 'Proceed: start the TLS handshake over the TCP connection.',
+            },
+            {
+              guard: 'isTlsFailure',
+              target: `#${machineId}.closing`,
+              actions: { type: 'closeGracefully', params: outcome('tls-failed', '6120 §5.4.2.2', 'failure', `${peer.refused} refused STARTTLS`) },
+              meta: { rfc: '6120 §5.4.2.2' },
+              description: `Failure: ${peer.closes} closes its stream and TCP; we answer with our closing tag (§4.4) and wait for it.`,
+            },
+          ],
+        },
+      },
+      handshake: {
+        meta: { rfc: '6120 §5.4.3', summary: 'TLS handshake running; no XML either way (§5.4.3.1)' },
+        on: {
+          TLS_ESTABLISHED: established,
+          TLS_FAILED: {
+            target: `#${machineId}.closed`,
+            actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }: { event: { reason: string } }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason) }],
+            meta: { rfc: '6120 §5.4.3.2' },
+            description: 'Handshake failed: terminate TCP without a closing stream tag.',
+          },
+          CLOSE: {
+            target: `#${machineId}.closed`,
+            actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
+            meta: { rfc: '6120 §5.4.3.1' },
+            description: 'No XML may be sent until TLS completes: just close TCP.',
+          },
+          ...during,
+          ...plaintextIgnored('<proceed/>'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
+        },
+      },
+    },
+  } as const;
+}
+
 /** In `open`: this side ends the stream (§4.4): our closing tag, then wait for the other's. */
 export function gracefulClose(description: string) {
   return { target: 'closing', actions: 'closeGracefully', meta: { rfc: '6120 §4.4' }, description } as const;

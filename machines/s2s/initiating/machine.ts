@@ -51,9 +51,9 @@ import {
   connectionLost,
   establishedState,
   gracefulClose,
+  initiatingTlsNegotiation,
   negotiationTimeouts,
   peerStreamError,
-  plaintextIgnored,
   streamRules,
   unexpectedElement,
 } from '../../stream/states.js';
@@ -323,66 +323,21 @@ export const initiatingServerMachine = initiatingServerSetup.createMachine({
                 ],
               },
             },
-            tlsNegotiation: {
-              meta: { rfc: '6120 §5', summary: 'STARTTLS: command sent, then the TLS handshake' },
-              initial: 'requested',
-              states: {
-                requested: {
-                  meta: { rfc: '6120 §5.4.2.1', summary: '<starttls/> sent; waiting for <proceed/> or <failure/>' },
-                  on: {
-                    ELEMENT: [
-                      {
-                        guard: 'isProceed',
-                        target: 'handshake',
-                        actions: 'startTls',
-                        meta: { rfc: '6120 §5.4.2.3' },
-                        description: 'Proceed: start the TLS handshake over the TCP connection.',
-                      },
-                      {
-                        guard: 'isTlsFailure',
-                        target: '#initiatingServer.closing',
-                        actions: { type: 'closeGracefully', params: outcome('tls-failed', '6120 §5.4.2.2', 'failure', 'the receiving server refused STARTTLS') },
-                        meta: { rfc: '6120 §5.4.2.2' },
-                        description: 'Failure: the peer closes its stream and TCP; we answer with our closing tag (§4.4) and wait for it.',
-                      },
-                    ],
-                  },
-                },
-                handshake: {
-                  meta: { rfc: '6120 §5.4.3', summary: 'TLS handshake running; no XML either way (§5.4.3.1)' },
-                  on: {
-                    TLS_ESTABLISHED: [
-                      {
-                        guard: 'peerCertificateRefused',
-                        target: '#initiatingServer.closed',
-                        actions: { type: 'refuseCertificate', params: { rfc: '6120 §13.7.2' } },
-                        meta: { rfc: '6120 §13.7.2, §13.7.2.1' },
-                        description: "Certificates required and the certificate does not authenticate our header's 'to': unilaterally terminate (TCP only).",
-                      },
-                      {
-                        target: '#initiatingServer.open.negotiating.awaitingStreamHeader',
-                        actions: 'restartAfterTls',
-                        meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3, §13.7.2.1' },
-                        description: 'TLS is on: reset the parser, forget the old stream, send a new initial header; whether the certificate authenticates the peer is kept.',
-                      },
-                    ],
-                    TLS_FAILED: {
-                      target: '#initiatingServer.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: ({ event }) => outcome('tls-failed', '6120 §5.4.3.2', undefined, event.reason) }],
-                      meta: { rfc: '6120 §5.4.3.2' },
-                      description: 'Handshake failed: terminate TCP without a closing stream tag.',
-                    },
-                    CLOSE: {
-                      target: '#initiatingServer.closed',
-                      actions: ['closeSocket', { type: 'recordOutcome', params: outcome('closed', '6120 §5.4.3.1') }],
-                      meta: { rfc: '6120 §5.4.3.1' },
-                      description: 'No XML may be sent until TLS completes: just close TCP.',
-                    },
-                    ...plaintextIgnored('<proceed/>'), // §5.4.3.3: ELEMENT, HEADER, STREAM_CLOSE, PARSE_ERROR
-                  },
-                },
+            tlsNegotiation: initiatingTlsNegotiation('initiatingServer', { refused: 'the receiving server', closes: 'the peer' }, [
+              {
+                guard: 'peerCertificateRefused',
+                target: '#initiatingServer.closed',
+                actions: { type: 'refuseCertificate', params: { rfc: '6120 §13.7.2' } },
+                meta: { rfc: '6120 §13.7.2, §13.7.2.1' },
+                description: "Certificates required and the certificate does not authenticate our header's 'to': unilaterally terminate (TCP only).",
               },
-            },
+              {
+                target: '#initiatingServer.open.negotiating.awaitingStreamHeader',
+                actions: 'restartAfterTls',
+                meta: { rfc: '6120 §5.4.3.3, §5.3.2, §4.3.3, §13.7.2.1' },
+                description: 'TLS is on: reset the parser, forget the old stream, send a new initial header; whether the certificate authenticates the peer is kept.',
+              },
+            ]),
             saslNegotiation: {
               meta: { rfc: '6120 §6', summary: "<auth mechanism='EXTERNAL'/> sent (XEP-0178 §3); waiting for success or failure" },
               on: {
