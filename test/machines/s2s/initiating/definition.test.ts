@@ -3,36 +3,15 @@
  * implements (RFC 6120 sections that exist, XEP-0178 §3, XEP-0220 and XEP-0199 sections that
  * exist), its timers are the policy's, and it has no resource binding.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { describeMachine } from '../../../../machines/introspect/model.js';
 import { MACHINES } from '../../../../machines/introspect/catalog.js';
 import { citations } from '../../../../machines/introspect/sections.js';
 import { streamErrorTriggers } from '../../../../machines/introspect/triggers.js';
 import { initiatingServerMachine } from '../../../../machines/s2s/initiating/index.js';
-import { XEP_TEXT } from '../../dialback/xep.js';
+import { expectCitationsExist, SECTIONS, spec } from '../spec-sections.js';
 
 const model = describeMachine(initiatingServerMachine);
-const spec = (file: string) => readFileSync(new URL(`../../../../spec/${file}`, import.meta.url), 'utf8');
-const rfcSections = new Set([...spec('rfc6120.txt').matchAll(/^(\d+(?:\.\d+)*)\.\s{2}\S/gm)].map((m) => m[1]!));
-/** XEP sections as the XEP renders them, from the <sectionN topic=...> order (comments dropped). */
-function xepSections(xml: string): Set<string> {
-  const counters = [0, 0, 0, 0];
-  const out = new Set<string>();
-  for (const m of xml.replace(/<!--[\s\S]*?-->/g, '').matchAll(/<section([123])\s+topic=/g)) {
-    const level = Number(m[1]);
-    counters[level - 1]! += 1;
-    for (let i = level; i < counters.length; i++) counters[i] = 0;
-    out.add(counters.slice(0, level).join('.'));
-  }
-  return out;
-}
-const SECTIONS: Record<string, Set<string>> = {
-  'RFC 6120': rfcSections,
-  'XEP-0220': xepSections(XEP_TEXT),
-  'XEP-0178': xepSections(spec('xep-0178.xml')),
-  'XEP-0199': xepSections(spec('xep-0199.xml')),
-};
 
 describe('initiating server: definition (RFC 6120 §4, XEP-0178 §3, XEP-0220 §2.1)', () => {
   it('XEP-0199 §4.3 is the server-to-server ping', () => {
@@ -54,16 +33,7 @@ describe('initiating server: definition (RFC 6120 §4, XEP-0178 §3, XEP-0220 §
 
   it('every transition (events, delays, eventless) cites only sections that exist', () => {
     expect(model.transitions.length).toBeGreaterThan(60);
-    for (const t of model.transitions) {
-      const where = `${t.source} --${t.event}-->`;
-      expect(t.rfc, where).toBeDefined();
-      const cited = citations(t.rfc!);
-      expect(cited.length, where).toBeGreaterThan(0);
-      for (const c of cited) {
-        expect(Object.keys(SECTIONS), `${where} cites ${c.doc}`).toContain(c.doc);
-        expect(SECTIONS[c.doc]!.has(c.section), `${where} cites ${c.doc} §${c.section}`).toBe(true);
-      }
-    }
+    expectCitationsExist(model);
   });
 
   it('RFC 6120 §4.9.3.14, §4.9.3.1: policy-violation (TLS not offered) and bad-format (no stream id) each have a transition of their own', () => {
