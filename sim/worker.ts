@@ -4,9 +4,6 @@
  * result depends only on the scenarios, never on which worker ran them.
  */
 import { parentPort } from 'node:worker_threads';
-import { initiatingEntityMachine } from '../machines/initiating/index.js';
-import { receivingEntityMachine } from '../machines/receiving/index.js';
-import { Coverage } from './coverage.js';
 import { emptySummary, safeRun, tally } from './runner.js';
 import type { BatchRequest, BatchResult } from './parallel.js';
 
@@ -35,8 +32,3 @@ parentPort?.on('message', (request: BatchRequest) => {
   };
   parentPort?.postMessage(reply);
 });
-
-// Keep the machines' modules loaded before the first batch arrives.
-void receivingEntityMachine;
-void initiatingEntityMachine;
-void Coverage;
