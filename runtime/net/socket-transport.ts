@@ -5,15 +5,28 @@
 import type { Socket } from 'node:net';
 import * as tls from 'node:tls';
 import type { Transport, TransportSink } from '../session/driver.js';
+import { peerCertificateOf } from '../tls/identity.js';
 
 export type TlsRole =
   /** Receiving entity: present our certificate (§5.4.3.1). */
-  | { readonly role: 'server'; readonly secureContext: tls.SecureContext }
+  | {
+      readonly role: 'server';
+      readonly secureContext: tls.SecureContext;
+      /**
+       * Ask the initiating entity for its certificate (§13.7.1: a server authenticates a peer
+       * server by it, XEP-0178), without refusing one that does not verify: the stream machine
+       * decides what the certificate proves, and dialback remains for the rest.
+       */
+      readonly requestCert?: boolean;
+    }
   /** Initiating entity: verify the server's certificate (§13.7.2) unless told not to. */
   | {
       readonly role: 'client';
       readonly servername: string;
-      readonly ca?: string | Buffer;
+      readonly ca?: string | Buffer | readonly (string | Buffer)[];
+      /** Our own certificate and key, presented to a receiving server that asks (§13.7.1, XEP-0178 §3). */
+      readonly cert?: string;
+      readonly key?: string;
       readonly rejectUnauthorized: boolean;
       readonly checkServerIdentity?: (host: string, cert: tls.PeerCertificate) => Error | undefined;
       /** RFC 6120 §3.3: a TLS session (ticket) from an earlier connection to resume. */
@@ -31,6 +44,11 @@ export interface SocketTransportOptions {
   readonly maxBufferedBytes?: number;
   /** After we half-close, destroy the socket if the peer has not closed within this time. */
   readonly lingerMs?: number;
+  /**
+   * Report the peer's certificate (chain trusted or not, and its identifiers) with
+   * TLS_ESTABLISHED, for machines that authenticate the peer by it (§13.7.2.1).
+   */
+  readonly reportPeerCertificate?: boolean;
 }
 
 export class SocketTransport implements Transport {
@@ -86,11 +104,16 @@ export class SocketTransport implements Transport {
     raw.removeAllListeners('end');
     const secure =
       role.role === 'server'
-        ? new tls.TLSSocket(raw, { isServer: true, secureContext: role.secureContext })
+        ? new tls.TLSSocket(raw, {
+            isServer: true,
+            secureContext: role.secureContext,
+            ...(role.requestCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+          })
         : tls.connect({
             socket: raw,
             servername: role.servername,
-            ca: role.ca,
+            ca: role.ca as string | Buffer | (string | Buffer)[] | undefined,
+            ...(role.cert !== undefined ? { cert: role.cert, key: role.key } : {}),
             rejectUnauthorized: role.rejectUnauthorized,
             checkServerIdentity: role.checkServerIdentity ?? (() => undefined),
             ...(role.session ? { session: role.session } : {}),
@@ -101,7 +124,11 @@ export class SocketTransport implements Transport {
     const ok = (): void => {
       if (settled) return;
       settled = true;
-      this.driver?.tlsEstablished({ peerVerified: role.role === 'client' ? secure.authorized : undefined });
+      const peerCertificate = this.opts.reportPeerCertificate ? peerCertificateOf(secure) : undefined;
+      this.driver?.tlsEstablished({
+        peerVerified: role.role === 'client' ? secure.authorized : undefined,
+        ...(peerCertificate !== undefined && { peerCertificate }),
+      });
     };
     const bad = (err: Error): void => {
       if (settled) return;

@@ -12,6 +12,7 @@
  *                        made on first run unless the operator supplies one.
  *   DIR/sasl-secret      32 random bytes (hex) keying the SCRAM salt invented for unknown
  *                        users (RFC 5802 §5.1), so probes cannot tell them from accounts.
+ *   DIR/dialback-secret  32 random bytes (hex): the Server Dialback secret (XEP-0220 §2.1.1).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,7 +80,6 @@ export function openRosterStoreIn(dir: string): RosterStore {
   return openRosterStore({ file: join(dir, 'accounts.sqlite') });
 }
 
-/** The certificate in DIR/tls (made on first run). */
 /** RFC 6121 §3.1.3 held subscription requests, in the same file. */
 export function openRequestStoreIn(dir: string): SubscriptionRequestStore {
   return openSubscriptionRequestStore({ file: join(dir, 'accounts.sqlite') });
@@ -90,13 +90,27 @@ export function openOfflineStoreIn(dir: string): OfflineStore {
   return openOfflineStore({ file: join(dir, 'accounts.sqlite') });
 }
 
+/** The certificate in DIR/tls (made on first run). */
 export function certificateIn(dir: string, domain: string): CertificateBundle {
   return loadOrCreateCertificate(join(dir, 'tls'), domain);
 }
 
-/** The per-server secret for SCRAM fake salts, made on first use (mode 0600). */
-export function fakeSaltSecretIn(dir: string): string {
-  const file = join(dir, 'sasl-secret');
+/** 32 random bytes (hex) in DIR/NAME, made on first use (mode 0600, never overwritten). */
+function secretIn(dir: string, name: string): string {
+  const file = join(dir, name);
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return readFileSync(file, 'utf8').trim();
+}
+
+/** The per-server secret for SCRAM fake salts. */
+export function fakeSaltSecretIn(dir: string): string {
+  return secretIn(dir, 'sasl-secret');
+}
+
+/**
+ * The dialback secret (XEP-0220 §2.1.1, XEP-0185): kept across restarts, so that a key we
+ * issued just before one is still recognised when the peer's verification arrives after it.
+ */
+export function dialbackSecretIn(dir: string): string {
+  return secretIn(dir, 'dialback-secret');
 }

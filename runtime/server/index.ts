@@ -1,5 +1,5 @@
 /** The XMPP server runtime: createServer and its parts. */
-export { createServer, type ServerLimits, type ServerOptions, type ServerPolicy, type XmppServer } from './server.js';
+export { createServer, type S2sOptions, type ServerLimits, type ServerOptions, type ServerPolicy, type XmppServer } from './server.js';
 export { route, presenceSessionChange, SERVER_FEATURES, type Delivery, type RosterView, type RouterView } from './router.js';
 export {
   DEFAULT_ROSTER_LIMITS,

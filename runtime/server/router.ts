@@ -71,6 +71,12 @@ export interface RouterView {
    * rules alone: presence among the account's own resources, messages to every resource.
    */
   readonly presence?: PresenceRouting;
+  /**
+   * §10.4: the server has server-to-server routes. A stanza for another domain then becomes a
+   * delivery to its address (the host hands it to the route, which bounces it if it cannot
+   * go, §10.4.3); without them it gets `<remote-server-not-found/>` at once.
+   */
+  readonly federated?: boolean;
 }
 
 /** The presence logic and its view of the server. */
@@ -148,13 +154,30 @@ export function route(stanza: XmlElement, view: RouterView, sender: string = att
   const to = parseTo(toText);
   // §8.3.3.8 jid-malformed; §8.3.1 rule 2: the error's 'from' must not be the malformed JID, so it is our domain.
   if (to === undefined) return r.fail('jid-malformed', view.domain);
-  // §10.4 / §10.4.3: another domain. No server-to-server streams here, so resolution "fails".
-  if (destinationOf(to, view.domain) === 'remote') return r.fail('remote-server-not-found');
+  // §10.4: another domain. Without server-to-server routes, resolution "fails" (§10.4.3).
+  if (destinationOf(to, view.domain) === 'remote') {
+    if (!view.federated) return r.fail('remote-server-not-found');
+    // RFC 6121 §3.1.2, §4.6: the user's own subscription and directed-presence bookkeeping first; it routes the stanza on.
+    if (stanza.name === 'presence' && view.presence) return view.presence.engine.fromClient(stanza, senderFull);
+    return [{ to: toText, stanza }];
+  }
   // §10.5.1 / §10.5.2: the server itself (domain, or domain/resource where no service lives).
   if (to.local === undefined) return to.resource === undefined ? r.serverStanza() : r.fail('service-unavailable');
   // RFC 6121 §3, §4.6, §4.3: subscriptions, directed presence and probes to a local account.
   if (stanza.name === 'presence' && view.presence) return view.presence.engine.fromClient(stanza, senderFull);
   return toAccount(r, to, senderBare);
+}
+
+/**
+ * §10.5: a stanza a peer server delivered on an authenticated stream ('from' at the remote
+ * domain, 'to' at ours, both checked by the stream machine, §8.1.1.2, §8.1.2.2), re-scoped to
+ * 'jabber:client' (§4.8.3). Presence is inbound presence for a local account (RFC 6121 §3, §4,
+ * §8.5); messages and IQs follow the same §10.5 rules as a local sender's, with the sender's
+ * address at the remote domain (errors and results go back there).
+ */
+export function routeInbound(stanza: XmlElement, view: RouterView): Delivery[] {
+  if (stanza.name === 'presence' && view.presence) return view.presence.engine.routeTo(stanza);
+  return route(stanza, view);
 }
 
 /**

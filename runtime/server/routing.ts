@@ -13,7 +13,9 @@ import type { Logger } from './logger.js';
 import { createPresence } from './presence.js';
 import type { PresenceHost } from './presence-host.js';
 import type { RegisteredSession, SessionRegistry } from './registry.js';
-import { route, type Delivery, type RouterView } from './router.js';
+import { route, routeInbound, type Delivery, type RouterView } from './router.js';
+import { destinationOf } from './destination.js';
+import { parseJid } from '../../machines/jid.js';
 
 export interface RoutingStores {
   readonly accounts: AccountStore;
@@ -24,14 +26,22 @@ export interface RoutingStores {
   readonly offlineLimit: number;
 }
 
+/** §10.4: where stanzas for other domains go (the federation's routes). */
+export interface RemoteRoutes {
+  /** A stanza 'from' a local address to a remote one; bounced back through `inbound` when it cannot go (§10.4.3). */
+  send(stanza: XmlElement): void;
+}
+
 export interface StanzaRouting {
   /** §10: route a stamped stanza from the bound session `from`. */
   route(stanza: XmlElement, from: RegisteredSession): void;
+  /** §10.5: a stanza a peer server delivered (or a route's bounce), 'from' a remote address, re-scoped to 'jabber:client'. */
+  inbound(stanza: XmlElement): void;
   /** RFC 6121 §4.5.2: `session`'s stream ended (or it was replaced): broadcast its unavailable presence. */
   ended(session: RegisteredSession): void;
 }
 
-export function stanzaRouter(domain: string, stores: RoutingStores, registry: SessionRegistry, logger: Logger): StanzaRouting {
+export function stanzaRouter(domain: string, stores: RoutingStores, registry: SessionRegistry, logger: Logger, remote?: RemoteRoutes): StanzaRouting {
   const { accounts, rosters } = stores;
   const isInterested = (full: string) => registry.get(full)?.rosterInterested ?? false;
   const presenceHost: PresenceHost = {
@@ -43,8 +53,8 @@ export function stanzaRouter(domain: string, stores: RoutingStores, registry: Se
     rosters,
     requests: stores.requests,
     offline: { store: stores.offline, limit: stores.offlineLimit },
-    // No server-to-server streams yet (destination.ts): nothing is sent to another domain.
-    remote: () => [],
+    // RFC 6121 §4.2.2, §4.3.1: broadcasts and probes for contacts elsewhere go out as deliveries to their address (perform).
+    remote: (stanza) => (remote !== undefined && stanza.attrs['to'] !== undefined ? [{ to: stanza.attrs['to'], stanza }] : []),
     now: () => new Date(),
   };
   const engine = createPresence(presenceHost);
@@ -63,6 +73,7 @@ export function stanzaRouter(domain: string, stores: RoutingStores, registry: Se
       },
     },
     presence: { engine, host: presenceHost },
+    federated: remote !== undefined,
   };
   /**
    * What clients ask for that the server refuses (e.g. an IQ payload it does not support):
@@ -81,25 +92,42 @@ export function stanzaRouter(domain: string, stores: RoutingStores, registry: Se
       condition: error && childElements(error)[0]?.name,
     });
   };
-  /** §10.1: performed now, in order, while the sender's stanza is being handled. */
+  /** The router's decision; when the store fails, §8.3.3.6 internal-server-error to `replyTo`, so that an IQ is still answered (§8.2.3). */
+  const decide = (compute: () => Delivery[], stanza: XmlElement, replyTo: string | undefined): Delivery[] => {
+    try {
+      return compute();
+    } catch (err) {
+      logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
+      const type = stanza.attrs['type'];
+      return type === 'error' || type === 'result' || replyTo === undefined ? [] : [{ to: replyTo, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
+    }
+  };
+  /**
+   * §10.1: performed now, in order, while the sender's stanza is being handled. A delivery to
+   * no connected resource of ours is for another domain (the router and presence.ts only
+   * address those, destination.ts): it goes to its route (§10.4).
+   */
   const perform = (deliveries: Delivery[]): void => {
-    for (const d of deliveries) registry.get(d.to)?.routeIn(d.stanza);
+    for (const d of deliveries) {
+      const session = registry.get(d.to);
+      if (session !== undefined) session.routeIn(d.stanza);
+      else if (remote !== undefined && isRemote(d.to, domain)) remote.send(d.stanza);
+    }
   };
   return {
     route(stanza, from) {
-      let deliveries: Delivery[];
-      try {
-        deliveries = route(stanza, view, from.jid);
-      } catch (err) {
-        // The store failed: §8.3.3.6 internal-server-error, so that an IQ is still answered (§8.2.3).
-        logger.error('route.failed', { error: err instanceof Error ? err.message : String(err) });
-        const type = stanza.attrs['type'];
-        deliveries = type === 'error' || type === 'result' ? [] : [{ to: from.jid, stanza: stanzaErrorReply(stanza, 'internal-server-error') }];
-      }
+      const deliveries = decide(() => route(stanza, view, from.jid), stanza, from.jid);
       if (logger.enabled?.('debug') ?? true) {
         logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length });
       }
       logRefusal(stanza, deliveries, from);
+      perform(deliveries);
+    },
+    inbound(stanza) {
+      const deliveries = decide(() => routeInbound(stanza, view), stanza, stanza.attrs['from']);
+      if (logger.enabled?.('debug') ?? true) {
+        logger.debug('stanza.routed', { kind: stanza.name, from: stanza.attrs['from'], to: stanza.attrs['to'], deliveries: deliveries.length, inbound: true });
+      }
       perform(deliveries);
     },
     ended(session) {
@@ -114,4 +142,10 @@ export function stanzaRouter(domain: string, stores: RoutingStores, registry: Se
       }
     },
   };
+}
+
+/** Whether a delivery's address is at another domain (destination.ts); an unparseable one is nobody's. */
+function isRemote(address: string, domain: string): boolean {
+  const jid = parseJid(address);
+  return jid !== undefined && destinationOf(jid, domain) === 'remote';
 }

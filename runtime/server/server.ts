@@ -5,12 +5,18 @@
  * account store (data-dir.ts).
  */
 import * as net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { DialbackSecret } from '../../machines/dialback/index.js';
+import type { RoutePolicyOptions } from '../../machines/s2s/route/index.js';
+import type { DnsResolver } from '../net/resolve.js';
+import { Federation, type FederationPolicy } from '../s2s/federation.js';
+import { s2sTrust } from '../tls/trust.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { OfflineStore } from '../store/offline.js';
 import type { RosterStore } from '../store/roster.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { Connection, type ConnectionHost } from './connection.js';
-import { initDataDir, openOfflineStoreIn, openRequestStoreIn, openRosterStoreIn, openStoreIn } from './data-dir.js';
+import { dialbackSecretIn, initDataDir, openOfflineStoreIn, openRequestStoreIn, openRosterStoreIn, openStoreIn } from './data-dir.js';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger.js';
 import { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT } from './offline.js';
 export { DEFAULT_OFFLINE_MESSAGES_PER_ACCOUNT };
@@ -45,6 +51,26 @@ export interface ServerLimits {
  * of ordinary traffic.
  */
 
+/** Server-to-server streams (RFC 6120 §10.4; XEP-0178, XEP-0220): off unless given. */
+export interface S2sOptions extends FederationPolicy {
+  /** TCP port of the server-to-server listener; 0 picks a free one. Default 5269 (§14.7). */
+  readonly port?: number;
+  /** Listening address. Default: the client listener's. */
+  readonly host?: string;
+  /** CA certificates (PEM files) trusted for peers' certificates besides the system store (§13.7.2.1). */
+  readonly caFile?: string | readonly string[];
+  /** Trust Node's root store as well. Default true. */
+  readonly trustSystemRoots?: boolean;
+  /** Domain → `host:port` used instead of DNS (§3.2.3), for private networks and tests. */
+  readonly hosts?: Readonly<Record<string, string>>;
+  /** DNS resolver (default: the system's). */
+  readonly resolver?: DnsResolver;
+  /** The outgoing routes' queue bound, timeouts and back-off (machines/s2s/route/policy.ts). */
+  readonly route?: RoutePolicyOptions;
+  /** Per TCP connection attempt, in ms. Default 10 000. */
+  readonly attemptTimeoutMs?: number;
+}
+
 export interface ServerOptions {
   /** The domain served (§4.7.1). Default: the one recorded in dataDir, else 'localhost'. */
   readonly domain?: string;
@@ -59,6 +85,8 @@ export interface ServerOptions {
   readonly key?: string;
   readonly policy?: ServerPolicy;
   readonly limits?: ServerLimits;
+  /** Federation with other servers; absent: none, stanzas for other domains get `<remote-server-not-found/>`. */
+  readonly s2s?: S2sOptions;
   readonly logLevel?: LogLevel;
   /** Where log records go (default: JSON lines on stderr). */
   readonly logger?: LogSink;
@@ -77,6 +105,10 @@ export interface XmppServer {
   readonly certificatePem: string | undefined;
   /** Where the server listens, once listening. */
   readonly address: { host: string; port: number } | undefined;
+  /** Where the server-to-server listener listens, once listening (with `s2s`). */
+  readonly s2sAddress: { host: string; port: number } | undefined;
+  /** The state of the outgoing route to a remote domain (undefined: none, or no `s2s`). */
+  routeState(remote: string): string | undefined;
   /** Open TCP connections. */
   readonly connectionCount: number;
   /** Bound sessions (§7). */
@@ -104,7 +136,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const offlineLimit = limits.offlineMessagesPerAccount;
   if (!Number.isInteger(offlineLimit) || offlineLimit < 0) throw new Error(`limits.offlineMessagesPerAccount must be a non-negative integer, not ${offlineLimit}`);
   const input = machineInputFor(opts.policy, domain, dataDir);
-  const { certificatePem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
+  const { certificatePem, keyPem, secureContext } = loadTls(opts, input.tls, dataDir, domain);
 
   const accounts = openStoreIn(dataDir);
   const rosters = openRosterStoreIn(dataDir); // after the account store: the schema is migrated by whichever opens first
@@ -114,7 +146,30 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const connections = new Set<Connection>();
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
-  const routing = stanzaRouter(domain, { accounts, rosters, requests, offline, offlineLimit }, registry, logger);
+  let federation: Federation | undefined;
+  if (opts.s2s !== undefined) {
+    const s2s = opts.s2s;
+    if (certificatePem === undefined || keyPem === undefined) throw new Error('server-to-server streams need a certificate: TLS cannot be off (RFC 6120 §13.7)');
+    federation = new Federation({
+      domain,
+      port: s2s.port ?? 5269,
+      host: s2s.host ?? opts.host ?? '127.0.0.1',
+      cert: certificatePem,
+      key: keyPem,
+      ca: s2sTrust({ ...(s2s.caFile !== undefined && { caFile: s2s.caFile }), system: s2s.trustSystemRoots ?? true }).ca,
+      secret: new DialbackSecret(dialbackSecretIn(dataDir)),
+      policy: s2s,
+      ...(s2s.route && { route: s2s.route }),
+      resolve: { ...(s2s.hosts && { overrides: s2s.hosts }), ...(s2s.resolver && { resolver: s2s.resolver }) },
+      ...(s2s.attemptTimeoutMs !== undefined && { attemptTimeoutMs: s2s.attemptTimeoutMs }),
+      maxConnections: limits.maxConnections,
+      parser: { maxStanzaBytes: limits.maxStanzaBytes },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      logger,
+      deliverInbound: (stanza) => routing.inbound(stanza),
+    });
+  }
+  const routing = stanzaRouter(domain, { accounts, rosters, requests, offline, offlineLimit }, registry, logger, federation);
 
   const host: ConnectionHost = {
     input,
@@ -170,14 +225,19 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     get address() {
       return address;
     },
+    get s2sAddress() {
+      return federation?.address;
+    },
+    routeState: (remote) => federation?.routeState(remote),
     get connectionCount() {
       return connections.size;
     },
     get sessionCount() {
       return registry.size;
     },
-    listen() {
+    async listen() {
       const hostName = opts.host ?? '127.0.0.1';
+      await federation?.listen();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(opts.port ?? 5222, hostName, () => {
@@ -201,6 +261,8 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     const listenerClosed = new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
     const open = [...connections];
     logger.info('shutdown', { connections: open.length, sessions: registry.size });
+    // §10.4.3: the routes bounce what waits while the client streams are still there to receive it.
+    const federationClosed = federation?.close(limits.shutdownGraceMs);
     for (const c of open) c.shutdown();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {
@@ -215,6 +277,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       await Promise.all(left.map((c) => c.whenClosed()));
     }
     await listenerClosed;
+    await federationClosed;
     offline.close();
     requests.close();
     rosters.close();

@@ -52,16 +52,17 @@ export function loadTls(
   tlsPolicy: ReceivingEntityMachineInput['tls'],
   dataDir: string,
   domain: string,
-): { certificatePem: string | undefined; secureContext: tls.SecureContext | undefined } {
-  if (tlsPolicy === 'none') return { certificatePem: undefined, secureContext: undefined };
+): { certificatePem: string | undefined; keyPem: string | undefined; secureContext: tls.SecureContext | undefined } {
+  if (tlsPolicy === 'none') return { certificatePem: undefined, keyPem: undefined, secureContext: undefined };
   if ((opts.cert === undefined) !== (opts.key === undefined)) throw new Error('give both cert and key, or neither');
   if (opts.cert !== undefined && opts.key !== undefined) {
     for (const f of [opts.cert, opts.key]) if (!f.includes('-----BEGIN') && !existsSync(f)) throw new Error(`no such file: ${f}`);
     const certificatePem = pem(opts.cert);
-    return { certificatePem, secureContext: tls.createSecureContext({ cert: certificatePem, key: pem(opts.key) }) };
+    const keyPem = pem(opts.key);
+    return { certificatePem, keyPem, secureContext: tls.createSecureContext({ cert: certificatePem, key: keyPem }) };
   }
   const bundle = certificateIn(dataDir, domain);
-  return { certificatePem: bundle.certPem, secureContext: tls.createSecureContext({ cert: bundle.certPem, key: bundle.keyPem }) };
+  return { certificatePem: bundle.certPem, keyPem: bundle.keyPem, secureContext: tls.createSecureContext({ cert: bundle.certPem, key: bundle.keyPem }) };
 }
 
 export function stripUndefined<T extends object>(o: T): Partial<T> {

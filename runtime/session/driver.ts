@@ -63,13 +63,39 @@ export interface SessionDriverOptions<M extends AnyStateMachine = AnyStateMachin
   readonly onWire?: (direction: 'in' | 'out', text: string) => void;
 }
 
+/** What a finished TLS handshake tells the machine (TLS_ESTABLISHED). */
+export type TlsInfo = Omit<import('../../machines/protocol.js').TlsEstablishedEvent, 'type'>;
+
 /** What a transport calls back on (SocketTransport, the simulator's link): any driver fits. */
 export interface TransportSink {
   receive(chunk: Uint8Array | string): void;
-  tlsEstablished(info?: { peerVerified?: boolean; channelBinding?: string }): void;
+  tlsEstablished(info?: TlsInfo): void;
   tlsFailed(reason: string): void;
   writeFailed(reason?: string): void;
   closed(reason?: string): void;
+}
+
+/**
+ * `sink` with a host's own hooks: `tlsEstablished` sees the handshake's result before the
+ * machine does (for a log line), `closed` runs once the machine heard the connection is gone.
+ */
+export function observedSink(
+  sink: TransportSink,
+  hooks: { readonly tlsEstablished?: (info: TlsInfo) => void; readonly closed?: (reason?: string) => void },
+): TransportSink {
+  return {
+    receive: (chunk) => sink.receive(chunk),
+    tlsEstablished: (info = {}) => {
+      hooks.tlsEstablished?.(info);
+      sink.tlsEstablished(info);
+    },
+    tlsFailed: (reason) => sink.tlsFailed(reason),
+    writeFailed: (reason) => sink.writeFailed(reason),
+    closed: (reason) => {
+      sink.closed(reason);
+      hooks.closed?.(reason);
+    },
+  };
 }
 
 /**
@@ -130,7 +156,7 @@ export class SessionDriver<M extends AnyStateMachine = AnyStateMachine> implemen
     this.dispatch(this.parser.write(chunk));
   }
 
-  tlsEstablished(info: { peerVerified?: boolean; channelBinding?: string } = {}): void {
+  tlsEstablished(info: TlsInfo = {}): void {
     this.tlsRequested = false;
     this.sendTransport({ type: 'TLS_ESTABLISHED', ...info });
   }

@@ -5,10 +5,11 @@
  * accepted as a reference identifier besides DNS-ID, SRV-ID and, as a last resort, CN-ID.
  */
 import { X509Certificate } from 'node:crypto';
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import forge from 'node-forge';
 import {
   identifiesService,
+  type PeerCertificate as PresentedCertificate,
   type IdentityResult,
   type PresentedIdentifiers,
   type XmppService,
@@ -106,4 +107,34 @@ export function xmppCheckServerIdentity(
       cert,
     });
   };
+}
+
+/**
+ * The peer's certificate as the stream machines read it (§13.7.2.1): whether its chain ends
+ * in one of our trust anchors (`authorized`; the name is the machine's to check), and the
+ * identifiers it presents. Undefined when the peer sent none. A certificate that cannot be
+ * parsed presents nothing, so it authenticates nobody.
+ */
+export function peerCertificateOf(socket: TLSSocket): PresentedCertificate | undefined {
+  const cert = socket.getPeerCertificate();
+  if (!cert?.raw) return undefined;
+  let identifiers: PresentedIdentifiers;
+  try {
+    identifiers = presentedIdentifiers(cert.raw);
+  } catch {
+    identifiers = { dnsIds: [], srvIds: [], xmppAddrs: [], uriIds: [], cn: [] };
+  }
+  return { trusted: chainTrusted(socket), identifiers };
+}
+
+/**
+ * Whether OpenSSL verified the peer's chain against the socket's CAs. A client socket says so
+ * in `authorized`. A server-side TLSSocket made for STARTTLS (`new TLSSocket(raw, { isServer })`,
+ * §5.4.3) never sets `authorized`: Node computes it only for sockets a tls.Server accepted, from
+ * the handle's verifyError(), which is what we read here (the same check, without a tls.Server).
+ */
+function chainTrusted(socket: TLSSocket): boolean {
+  if (socket.authorized) return true;
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => Error | null } })._handle;
+  return typeof handle?.verifyError === 'function' && handle.verifyError() === null;
 }

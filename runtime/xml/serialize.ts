@@ -19,6 +19,8 @@ export const STREAM_CLOSE_TAG = '</stream:stream>';
 /** Prefixes the reader of our stream has in scope, and their namespaces. */
 type Scope = ReadonlyMap<string, string>;
 const STREAM_SCOPE: Scope = new Map([['xml', NS.XML], ['stream', NS.STREAMS]]);
+/** A 'jabber:server' header also declares 'db' (serializeHeader), so dialback elements are written `<db:result/>`. */
+const SERVER_SCOPE: Scope = new Map([...STREAM_SCOPE, ['db', NS.DIALBACK]]);
 
 /**
  * `element` as a first-level child of a stream whose default namespace is
@@ -26,7 +28,7 @@ const STREAM_SCOPE: Scope = new Map([['xml', NS.XML], ['stream', NS.STREAMS]]);
  * prefixes that are declared nowhere: those are programming errors, not peer input.
  */
 export function serializeElement(element: XmlElement, contentNamespace: string): string {
-  return write(element, contentNamespace, STREAM_SCOPE);
+  return write(element, contentNamespace, contentNamespace === NS.SERVER ? SERVER_SCOPE : STREAM_SCOPE);
 }
 
 function write(e: XmlElement, defaultNs: string, scope: Scope): string {
@@ -36,6 +38,11 @@ function write(e: XmlElement, defaultNs: string, scope: Scope): string {
   let out: string;
   if (e.xmlns === NS.STREAMS) {
     tag = `stream:${e.name}`;
+    childDefault = defaultNs;
+    out = `<${tag}`;
+  } else if (e.xmlns === NS.DIALBACK && scope.get('db') === NS.DIALBACK) {
+    // XEP-0220 §2.1.1 examples, and the prefix some servers still look for (RFC 6120 §4.8.4 note).
+    tag = `db:${e.name}`;
     childDefault = defaultNs;
     out = `<${tag}`;
   } else {
@@ -77,9 +84,13 @@ function write(e: XmlElement, defaultNs: string, scope: Scope): string {
 /**
  * §4.7 / §4.8: `<?xml version='1.0'?><stream:stream xmlns=content xmlns:stream=streams ...>`
  * with from, to, id, xml:lang and version when present (§11.5: the XML declaration is sent).
+ * A server-to-server header also declares `xmlns:db` (§4.8.4 interoperability note: "some
+ * server implementations expect a declaration of the 'jabber:server:dialback' namespace",
+ * XEP-0220 §2.1.1), whichever way the stream authenticates.
  */
 export function serializeHeader(header: StreamHeader): string {
   let s = `<?xml version='1.0'?><stream:stream xmlns='${escapeAttr(header.contentNamespace)}' xmlns:stream='${NS.STREAMS}'`;
+  if (header.contentNamespace === NS.SERVER) s += ` xmlns:db='${NS.DIALBACK}'`;
   const attrs: [string, string | undefined][] = [
     ['from', header.from], ['to', header.to], ['id', header.id], ['xml:lang', header.lang], ['version', header.version],
   ];

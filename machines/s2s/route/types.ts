@@ -10,10 +10,14 @@ import type { StanzaErrorCondition } from '../../conditions.js';
 import type { XmlElement } from '../../xml.js';
 import type { ResolvedBackoff } from '../../connection/backoff.js';
 
-/** §10.4.3: the two conditions a failed attempt to reach the remote domain ends in. */
-export type RouteFailureCondition = 'remote-server-not-found' | 'remote-server-timeout';
+/**
+ * What a failed attempt to reach the remote domain ends in: §10.4.3's two conditions, and
+ * XEP-0220 §2.1.1's internal-server-error for stanzas queued while the Receiving Server found
+ * our dialback key invalid (the initiating machine's `bounce`, machines/s2s/initiating/types.ts).
+ */
+export type RouteFailureCondition = 'remote-server-not-found' | 'remote-server-timeout' | 'internal-server-error';
 
-/** The conditions a route bounces with: §10.4.3's two, and §8.3.3.18 for a full queue. */
+/** The conditions a route bounces with: the failures', and §8.3.3.18 for a full queue. */
 export type BounceCondition = RouteFailureCondition | Extract<StanzaErrorCondition, 'resource-constraint'>;
 
 /** The route's own timers, in ms (defaults and their reasons: ./policy.ts). */
