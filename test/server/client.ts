@@ -124,11 +124,11 @@ export class RawClient {
     this.cursor = 0;
   }
 
-  /** STARTTLS on this connection (§5.4.3), trusting only `ca` (the server's self-signed certificate). */
-  async startTls(ca: string | undefined, servername = 'localhost'): Promise<tls.TLSSocket> {
+  /** STARTTLS on this connection (§5.4.3), trusting only `ca` (the server's self-signed certificate); `extra`: e.g. our own certificate (s2s). */
+  async startTls(ca: string | undefined, servername = 'localhost', extra: tls.ConnectionOptions = {}): Promise<tls.TLSSocket> {
     this.socket.removeAllListeners('data');
     this.resetParser();
-    const secure = tls.connect({ socket: this.socket, servername, ...(ca ? { ca } : { rejectUnauthorized: false }) });
+    const secure = tls.connect({ socket: this.socket, servername, ...(ca ? { ca } : { rejectUnauthorized: false }), ...extra });
     await new Promise<void>((resolve, reject) => {
       secure.once('secureConnect', resolve);
       secure.once('error', reject);
