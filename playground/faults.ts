@@ -33,12 +33,12 @@ export const GARBAGE_BYTES = Uint8Array.of(0xc0, 0xaf, 0xff, 0xfe);
 export function available(world: World, fault: FaultKind): boolean {
   const link = world.links[CLIENT];
   const server = world.serverOf[CLIENT];
+  const sentAuth = link?.segments.some((s) => s.from === 'a' && s.text.includes('<auth')) ?? false;
+  // The password can be chosen until the client uses it, even before it connects.
+  if (fault === 'wrong-password') return !sentAuth && !link?.cut && !server?.ended;
   if (!link || link.cut || !server || server.ended || !link.a.isOpen) return false;
-  const sentAuth = link.segments.some((s) => s.from === 'a' && s.text.includes('<auth'));
   const authenticated = server.events.some((e) => e.type === 'authenticated');
   switch (fault) {
-    case 'wrong-password':
-      return !sentAuth;
     case 'stanza-before-auth':
       return !authenticated;
     case 'second-bind':
