@@ -114,7 +114,7 @@ describe('docs/playground in chromium', { timeout: 60_000 }, () => {
     const file = join(scratch, 'trace.json');
     writeFileSync(file, JSON.stringify(traceOf(world, violations)));
     await page.setInputFiles('#trace', file);
-    await page.waitForFunction(() => document.getElementById('mode')?.textContent?.startsWith('Replaying'));
+    await page.waitForFunction("document.getElementById('mode')?.textContent?.startsWith('Replaying')");
     await expect(page.locator('#mode').innerText()).resolves.toContain('Replaying trace "playground" (seed 7)');
     await page.click('#end');
     await expect(page.locator('#mode').innerText()).resolves.toContain(`replay identical to the trace: ${world.links[0]!.segments.length} segments`);
@@ -124,17 +124,15 @@ describe('docs/playground in chromium', { timeout: 60_000 }, () => {
 
   it('is operable by keyboard: every control is reached with Tab and works with Enter and Space', async () => {
     const p = await open();
-    const focused = (): Promise<string> => p.evaluate(() => document.activeElement?.id ?? '');
+    // Page code as text: the test is compiled without the DOM library.
+    const focused = (): Promise<string> => p.evaluate<string>("document.activeElement?.id ?? ''");
     for (let i = 0; i < 5 && (await focused()) !== 'step'; i++) await p.keyboard.press('Tab');
     expect(await focused()).toBe('step');
     await p.keyboard.press('Enter');
     const reached = new Set<string>(['step']);
     for (let i = 0; i < 40; i++) {
       await p.keyboard.press('Tab');
-      const id = await p.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        return el?.id || el?.dataset.fault || el?.getAttribute('name') || el?.tagName || '';
-      });
+      const id = await p.evaluate<string>("(el => el?.id || el?.dataset.fault || el?.getAttribute('name') || el?.tagName || '')(document.activeElement)");
       reached.add(id);
     }
     for (const id of ['step', 'next', 'end', 'undo', 'restart', 'share', 'trace', 'apply', 'garbage', 'xml-comment', 'silence', 'cut', 'clientTls', 'mechanism']) expect(reached, id).toContain(id);
