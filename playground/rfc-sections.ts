@@ -3,7 +3,6 @@
  * spec/rfc6120.txt (the unmodified RFC), so the playground shows the very paragraphs a
  * transition implements. Page breaks (footer, form feed, header) are removed; nothing else is.
  */
-import { readFileSync } from 'node:fs';
 import type { AnyStateMachine } from 'xstate';
 import { describeMachine } from '../machines/introspect/model.js';
 import { compareSections, rfc6120Sections } from '../machines/introspect/sections.js';
@@ -60,8 +59,4 @@ export function citedSections(machines: readonly AnyStateMachine[], rfcText: str
     if (section) out[s] = section;
   }
   return out;
-}
-
-export function readRfc(path: string): string {
-  return readFileSync(path, 'utf8');
 }
