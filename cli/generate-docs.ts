@@ -16,6 +16,7 @@ import { collectConformance, renderReport, type ConformanceData } from '../diagr
 import { collectTestIndex, renderTestIndex, TEST_INDEX_FILE } from '../diagrams/test-index.js';
 import { renderPlanDoc } from '../mbt/plan-doc.js';
 import { SELF_PROFILES } from '../mbt/self.js';
+import { writePlayground } from '../playground/build.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DOCS_DIR = join(PROJECT_ROOT, 'docs');
@@ -180,6 +181,8 @@ export async function generateDocs(opts: GenerateOptions = {}): Promise<string[]
   // The index first: the report and the page count the tests it lists.
   const files = opts.testIndex !== false ? [await generateTestIndex(opts)] : [];
   files.push(...(await generateDiagrams({ ...opts, machines })));
+  // After the diagrams: the playground embeds their SVGs.
+  files.push(...(await writePlayground(opts.log)));
   files.push(await generateReport({ ...opts, machines }));
   await writeFile(MBT_PLAN_FILE, mbtPlanText());
   opts.log?.(`wrote ${rel(MBT_PLAN_FILE)}`);

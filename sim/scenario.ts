@@ -126,6 +126,10 @@ export interface MachineClientPlan {
   readonly mechanisms: readonly MechanismName[];
   readonly initialResponse: boolean;
   readonly resource?: string;
+  /** §5.3.1 client policy; 'required' when absent. */
+  readonly tls?: 'required' | 'optional' | 'never';
+  /** A password other than the account's (§6.4.5 failure); the account's when absent. */
+  readonly password?: string;
   readonly keepalive: KeepaliveMode;
   readonly startAt: number;
   readonly stanzas: readonly StanzaStep[];

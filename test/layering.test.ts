@@ -22,6 +22,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   peers: 2,
   cli: 3,
   scripts: 3,
+  playground: 3,
   bin: 3,
   'index.ts': 3,
 };

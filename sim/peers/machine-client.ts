@@ -39,12 +39,12 @@ export class MachineClient {
     // new hidden class per session, and the machine reads `context.input` on every step.
     const input: InitiatingEntityInput & { saltedPasswordCache?: Map<string, Uint8Array> } = {
       jid: plan.resource !== undefined ? `${plan.user}@${world.domain}/${plan.resource}` : `${plan.user}@${world.domain}`,
-      password: SIM_ACCOUNTS[plan.user]!,
+      password: plan.password ?? SIM_ACCOUNTS[plan.user]!,
       initialResponse: plan.initialResponse,
       random: (n) => rng.bytes(n),
       saltedPasswordCache: SALTED_PASSWORD_CACHE,
       ...DEFAULT_CLIENT_POLICY,
-      tls: 'required',
+      tls: plan.tls ?? 'required',
       mechanisms: plan.mechanisms,
       allowPlainWithoutTls: false,
       keepalive: plan.keepalive,

@@ -9,6 +9,7 @@ import { DIAGRAMS_DIR, PAGE_FILE, PROJECT_ROOT, diagramSources, expectedSources,
 import { sourceStamp } from '../../diagrams/render.js';
 import { loadMachines, MACHINES, type LoadedMachine } from '../../machines/introspect/catalog.js';
 import { collectConformance } from '../../diagrams/report.js';
+import { buildPlayground, PLAYGROUND_DIR } from '../../playground/build.js';
 
 const REGENERATE = 'is out of date: run `npm run docs` (or `npx tsx scripts/gen-docs.ts`) and commit docs/';
 
@@ -56,5 +57,13 @@ describe('generated documentation in docs/', () => {
   it('has the page exactly as generated from the machines, the SVGs and the conformance data', () => {
     expect(existsSync(PAGE_FILE), 'docs/index.html is missing: run `npm run docs`').toBe(true);
     expect(readFileSync(PAGE_FILE, 'utf8') === pageText(machines), `docs/index.html ${REGENERATE}`).toBe(true);
+  });
+
+  it('has the playground bundle and page exactly as a fresh build makes them from the machines and diagrams', async () => {
+    for (const [name, text] of await buildPlayground()) {
+      const path = join(PLAYGROUND_DIR, name);
+      expect(existsSync(path), `docs/playground/${name} is missing: run \`npx tsx scripts/build-playground.ts\``).toBe(true);
+      expect(readFileSync(path, 'utf8') === text, `docs/playground/${name} ${REGENERATE}`).toBe(true);
+    }
   });
 });
