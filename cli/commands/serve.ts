@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 
 export const help =
-  'serve [--config FILE] [--domain D] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--log-level info]   run the XMPP server until SIGTERM/SIGINT';
+  'serve [--config FILE] [--domain D] [--port 5222] [--host 127.0.0.1] [--data ./data] [--cert F --key F] [--s2s-port 5269 | --no-s2s] [--log-level info]   run the XMPP server until SIGTERM/SIGINT';
 
 export async function run(argv: string[]): Promise<number> {
   let parsed;
@@ -24,6 +24,8 @@ export async function run(argv: string[]): Promise<number> {
         cert: { type: 'string' },
         key: { type: 'string' },
         'log-level': { type: 'string' },
+        's2s-port': { type: 'string' },
+        'no-s2s': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -37,13 +39,16 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`usage: xmppkit ${help}\n`);
     return 0;
   }
-  const { createServer, isLogLevel, LOG_LEVELS } = await import('../../runtime/server/index.js');
+  const { createServer, isLogLevel, LOG_LEVELS, recordedDomain, DEFAULT_DOMAIN } = await import('../../runtime/server/index.js');
   const { formatProblem, loadServerConfig, withOverrides } = await import('../../runtime/config/server-config.js');
   const port = values.port === undefined ? undefined : Number(values.port);
   const logLevel = values['log-level'];
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) return usageError(`--port must be 0..65535, not ${values.port}`);
   if (logLevel !== undefined && !isLogLevel(logLevel)) return usageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   if ((values.cert === undefined) !== (values.key === undefined)) return usageError('give both --cert and --key, or neither');
+  const s2sPort = values['s2s-port'] === undefined ? undefined : Number(values['s2s-port']);
+  if (s2sPort !== undefined && (!Number.isInteger(s2sPort) || s2sPort < 0 || s2sPort > 65535)) return usageError(`--s2s-port must be 0..65535, not ${values['s2s-port']}`);
+  if (s2sPort !== undefined && values['no-s2s']) return usageError('--s2s-port and --no-s2s contradict each other');
 
   let fromFile = {};
   if (values.config !== undefined) {
@@ -65,6 +70,15 @@ export async function run(argv: string[]): Promise<number> {
     logLevel,
   });
   const host = options.host ?? '127.0.0.1';
+  // CONFIG.md s2s.enabled: federation on, except for 'localhost' (RFC 6761 §6.3: nobody else can reach it).
+  const domain = options.domain ?? recordedDomain(options.dataDir ?? './data') ?? DEFAULT_DOMAIN;
+  const s2sConfigured = options.s2s?.enabled;
+  const s2s = {
+    ...options.s2s,
+    ...(s2sPort !== undefined && { port: s2sPort }),
+    enabled: values['no-s2s'] ? false : (options.s2s?.enabled ?? domain !== 'localhost'),
+  };
+  Object.assign(options, { s2s });
 
   let server;
   try {
@@ -85,6 +99,9 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(
     [
       `xmppkit: XMPP server for '${server.domain}' listening on ${address.host}:${address.port} (TLS ${options.policy?.tls ?? 'required'}, data in ${server.dataDir})`,
+      server.s2sAddress
+        ? `xmppkit: server-to-server on ${server.s2sAddress.host}:${server.s2sAddress.port} (TLS ${s2s.tls ?? 'required'}, dialback ${s2s.dialback === false ? 'off: certificates required' : 'allowed'})`
+        : `xmppkit: no server-to-server listener (${s2s.enabled ? '' : domain === 'localhost' && s2sConfigured === undefined && !values['no-s2s'] ? "the domain 'localhost' cannot federate; " : ''}stanzas for other domains get <remote-server-not-found/>)`,
       `xmppkit: ${users} account${users === 1 ? '' : 's'}; add one with: npx xmppkit adduser alice@${server.domain} PASSWORD${server.dataDir !== './data' ? ` --data ${server.dataDir}` : ''}`,
       `xmppkit: the certificate is self-signed unless --cert was given: clients need --insecure or to pin ${server.dataDir}/tls/cert.pem`,
       '',

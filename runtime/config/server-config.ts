@@ -21,6 +21,7 @@ import { dirname, resolve } from 'node:path';
 import * as tls from 'node:tls';
 import type { MechanismName } from '../../machines/protocol.js';
 import { IMPLEMENTED_MECHANISMS } from '../../machines/sasl/api.js';
+import { parseOverride } from '../net/srv.js';
 import { prepareDomain } from '../server/data-dir.js';
 import { LOG_LEVELS } from '../server/logger.js';
 import type { ServerOptions } from '../server/server.js';
@@ -135,6 +136,24 @@ const mechanisms = leaf((node) => {
 
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
+/** `{ "domain": "host:port", ... }`: static addresses for remote domains (RFC 6120 §3.2.3). */
+const domainHosts = leaf((node) => {
+  if (node.kind !== 'object') return { problem: `must be an object of domain → "host:port", not ${show(node)}` };
+  const out: Record<string, string> = {};
+  for (const { key, value } of node.entries) {
+    const d = prepareDomain(key);
+    if (d === undefined) return { problem: `"${key}" is not a valid domain (RFC 7622 §3.2)` };
+    if (value.kind !== 'string') return { problem: `"${key}" must map to a "host:port" string, not ${show(value)}` };
+    try {
+      parseOverride(value.value, 'xmpp-server');
+    } catch (e) {
+      return { problem: `"${key}": ${e instanceof Error ? e.message : String(e)}` };
+    }
+    out[d] = value.value;
+  }
+  return { value: out };
+});
+
 /** Every option of the file. CONFIG.md documents each one (defaults and reasons). */
 export const CONFIG_SCHEMA: Section = section({
   domain: string((s) => {
@@ -176,6 +195,17 @@ export const CONFIG_SCHEMA: Section = section({
     burstBytes: integer(1, UNLIMITED, 'bytes'),
     shutdownGraceMs: integer(0, MAX_TIMER_MS, 'milliseconds, Node timers hold at most 2^31 − 1'),
     offlineMessagesPerAccount: integer(0, UNLIMITED, '0: no offline storage, RFC 6121 §8.5.2.2.1 (b)'),
+  }),
+  s2s: section({
+    enabled: boolean,
+    port: integer(0, 65535, 'a TCP port; 0 picks a free one'),
+    host: string((v) => (isIP(v) !== 0 ? { value: v } : { problem: `must be an IP address to listen on, not ${JSON.stringify(v)}` })),
+    tls: oneOf(['required', 'optional'], 'RFC 6120 §5.3.1; a server stream without TLS cannot be authenticated by certificate'),
+    dialback: boolean,
+    caFile: pemFile,
+    trustSystemRoots: boolean,
+    hosts: domainHosts,
+    attemptTimeoutMs: milliseconds('milliseconds, Node timers hold at most 2^31 − 1'),
   }),
   logLevel: oneOf(LOG_LEVELS, 'runtime/server/logger.ts'),
 });

@@ -163,10 +163,13 @@ export class Federation {
   }
 
   listen(): Promise<{ host: string; port: number }> {
+    const port = this.opts.port ?? 5269;
+    const host = this.opts.host ?? '127.0.0.1';
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 5269, this.opts.host ?? '127.0.0.1', () => {
-        this.server.removeListener('error', reject);
+      this.server.once('error', (err) => reject(new Error(`server-to-server listener ${host}:${port}: ${err.message}`)));
+      this.server.listen(port, host, () => {
+        this.server.removeAllListeners('error');
+        this.server.on('error', (err) => this.opts.logger.error('s2s.listener.error', { error: err.message }));
         const a = this.server.address() as net.AddressInfo;
         this.bound = { host: a.address, port: a.port };
         this.opts.logger.info('s2s.listening', { domain: this.opts.domain, host: a.address, port: a.port });

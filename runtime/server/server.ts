@@ -53,6 +53,8 @@ export interface ServerLimits {
 
 /** Server-to-server streams (RFC 6120 §10.4; XEP-0178, XEP-0220): off unless given. */
 export interface S2sOptions extends FederationPolicy {
+  /** false: no federation, as if `s2s` were not given. Default true. */
+  readonly enabled?: boolean;
   /** TCP port of the server-to-server listener; 0 picks a free one. Default 5269 (§14.7). */
   readonly port?: number;
   /** Listening address. Default: the client listener's. */
@@ -147,7 +149,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
   let federation: Federation | undefined;
-  if (opts.s2s !== undefined) {
+  if (opts.s2s !== undefined && opts.s2s.enabled !== false) {
     const s2s = opts.s2s;
     if (certificatePem === undefined || keyPem === undefined) throw new Error('server-to-server streams need a certificate: TLS cannot be off (RFC 6120 §13.7)');
     federation = new Federation({

@@ -25,7 +25,7 @@ writeFileSync(bad, '{\n  "port": "5222", // a string\n  "policy": { "mechanisms"
 const BAD_LINES = [
   `${bad}:2:11: port: must be an integer, not the string "5222"`,
   `${bad}:3:29: policy.mechanisms: [0] unknown SASL mechanism "CRAM-MD5": known are SCRAM-SHA-256, SCRAM-SHA-1, PLAIN`,
-  `${bad}:4:3: colour: unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, logLevel)`,
+  `${bad}:4:3: colour: unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, s2s, logLevel)`,
 ];
 
 describe('xmppkit check-config', () => {

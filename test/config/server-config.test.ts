@@ -143,7 +143,7 @@ describe('every problem, with its line', () => {
       '20:3 policies',
     ]);
     const message = (key: string) => ps.find((p) => p.key === key)!.message;
-    expect(message('domian')).toBe('unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, logLevel)');
+    expect(message('domian')).toBe('unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, s2s, logLevel)');
     expect(message('domain')).toContain('not a valid domain (RFC 7622 §3.2)');
     expect(message('port')).toBe('must be from 0 to 65535 (a TCP port; 0 picks a free one), not 70000');
     expect(message('host')).toBe('must be a string, not 5');
@@ -158,7 +158,7 @@ describe('every problem, with its line', () => {
     expect(message('policy.timeouts.later')).toContain('known here: negotiation, idle, pingResponse, closeWait');
     expect(message('limits.maxStanzaBytes')).toContain('RFC 6120 §13.12');
     expect(message('limits')).toBe('duplicate key (first at 17:3)');
-    expect(formatProblem('f.jsonc', ps[0]!)).toBe('f.jsonc:2:3: domian: unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, logLevel)');
+    expect(formatProblem('f.jsonc', ps[0]!)).toBe('f.jsonc:2:3: domian: unknown option (known here: domain, host, port, dataDir, cert, key, policy, limits, s2s, logLevel)');
   });
 
   it('a syntax error is one problem at its position', () => {
@@ -196,7 +196,7 @@ describe('every problem, with its line', () => {
 describe('CONFIG.md', () => {
   it('its table lists every option of the schema, in order, and no other', () => {
     const md = readFileSync(join(ROOT, 'CONFIG.md'), 'utf8');
-    const rows = [...md.matchAll(/^\| `([A-Za-z.]+)` \|/gm)].map((m) => m[1]);
+    const rows = [...md.matchAll(/^\| `([A-Za-z0-9.]+)` \|/gm)].map((m) => m[1]);
     expect(rows).toEqual(configKeys());
     // The example at its top is a good file (its TLS files aside, which do not exist here).
     const example = /```jsonc\n([\s\S]*?)```/.exec(md)![1]!.replace(/\s*"(cert|key)": "[^"]*",[^\n]*/g, '');
