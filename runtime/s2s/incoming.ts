@@ -9,17 +9,14 @@
  * Choice: no read shaping here (the client connection's rate-limit.ts): a peer server carries
  * many users' traffic, and its stanzas are bounded in size by the parser all the same (§13.12).
  */
-import type { Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
 import type { StreamErrorCondition } from '../../machines/conditions.js';
 import { parseVerify, type DbVerifyAnswer, type VerifyFailure } from '../../machines/dialback/index.js';
 import { toClientScope } from '../../machines/s2s/rescope.js';
 import { receivingServerMachine, type ReceivingServerCommand, type ReceivingServerInput, type ReceivingServerMachine } from '../../machines/s2s/receiving/index.js';
 import type { XmlElement } from '../../machines/xml.js';
 import type { Command } from '../../machines/protocol.js';
-import { SocketTransport } from '../net/socket-transport.js';
 import type { Logger } from '../server/logger.js';
-import { observedSink, SessionDriver } from '../session/driver.js';
+import { observedSink, SessionDriver, type Clock, type DuplexTransport } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 
 /** A dialback Step 2 for the Authoritative Server (XEP-0220 §2.1.2), as the federation takes it. */
@@ -36,8 +33,9 @@ export interface VerifyRequest {
 export interface IncomingHost {
   readonly input: ReceivingServerInput;
   readonly parser: StreamParserOptions;
-  readonly secureContext: SecureContext;
   readonly logger: Logger;
+  /** Timer source for the machines' delays; a virtual clock under the simulator. */
+  readonly clock?: Clock;
   /** §10.5: a stanza from an authenticated remote domain, re-scoped to 'jabber:client' (§4.8.3), for the router. */
   deliver(stanza: XmlElement): void;
   /** XEP-0220 §2.1.2 Step 2: ask the Authoritative Server; the answer comes back through `verifyAnswered` / `verifyFailed`. */
@@ -49,23 +47,24 @@ let nextId = 1;
 
 export class IncomingServerStream {
   readonly id = `s2s-in-${nextId++}`;
-  readonly remote: string;
-  private readonly transport: SocketTransport;
+  private readonly transport: DuplexTransport;
   private readonly driver: SessionDriver<ReceivingServerMachine>;
   private socketClosed = false;
   private readonly closedWaiters: (() => void)[] = [];
   /** Domain pairs ("from to") authenticated on this stream, for logs and the admin view. */
   readonly authenticated = new Set<string>();
 
+  /**
+   * `transport`: the accepted connection; its STARTTLS must ask for the peer's certificate and
+   * report it (§13.7.1, XEP-0178: SocketTransport with `requestCert` and `reportPeerCertificate`).
+   * `remote`: the peer's address, for logs.
+   */
   constructor(
-    socket: Socket,
+    transport: DuplexTransport,
+    readonly remote: string,
     private readonly host: IncomingHost,
   ) {
-    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.transport = new SocketTransport(socket, {
-      tls: { role: 'server', secureContext: host.secureContext, requestCert: true },
-      reportPeerCertificate: true,
-    });
+    this.transport = transport;
     this.driver = new SessionDriver({
       machine: receivingServerMachine,
       input: host.input,
@@ -76,6 +75,7 @@ export class IncomingServerStream {
       },
       parser: host.parser,
       contentNamespace: 'jabber:server',
+      ...(host.clock && { clock: host.clock }),
       onCommand: (command) => this.performSafely(command),
     });
   }

@@ -10,7 +10,6 @@
  * Either purpose of the machine: 'stanzas' (a route's stream for one domain pair) or 'verify'
  * (XEP-0220 §2.1.2 Step 2 only, closed by the machine after its last answer).
  */
-import type { Socket } from 'node:net';
 import { certificateAuthenticates } from '../../machines/identity.js';
 import type { DbVerifyAnswer, VerifyFailure } from '../../machines/dialback/index.js';
 import type { Command, StreamOutcome } from '../../machines/protocol.js';
@@ -25,18 +24,20 @@ import {
 import type { RouteFailureCondition } from '../../machines/s2s/route/index.js';
 import { toServerScope } from '../../machines/s2s/rescope.js';
 import type { XmlElement } from '../../machines/xml.js';
-import { ConnectToDomainError, type Connected } from '../net/resolve.js';
-import { SocketTransport } from '../net/socket-transport.js';
+import { ConnectToDomainError } from '../net/resolve.js';
 import type { Logger } from '../server/logger.js';
-import { observedSink, SessionDriver, type TlsInfo } from '../session/driver.js';
+import { observedSink, SessionDriver, type Clock, type DuplexTransport, type TlsInfo } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import type { OutboundStream, StreamReports } from './outbound.js';
 
-/** Our side of the TLS handshake (§5.4.3, §13.7.1): the certificate we present and whom we trust. */
-export interface OutgoingTls {
-  readonly cert: string;
-  readonly key: string;
-  readonly ca: readonly string[];
+/**
+ * A connection to the remote domain's server: a transport whose STARTTLS presents our
+ * certificate, trusts our anchors and reports the peer's certificate without refusing it
+ * (the machine decides what it proves, §13.7.2.1), and where it went, for the log.
+ */
+export interface ServerConnection {
+  readonly transport: DuplexTransport;
+  readonly description: Readonly<Record<string, unknown>>;
 }
 
 /** What an outgoing stream needs from the federation. */
@@ -44,10 +45,10 @@ export interface OutgoingHost {
   /** The machine input without the per-stream part (remote domain, purpose). */
   readonly input: Omit<InitiatingServerInput, 'remoteDomain' | 'purpose'>;
   readonly parser: StreamParserOptions;
-  readonly tls: OutgoingTls;
   readonly logger: Logger;
-  /** §3.2: resolve and connect to the remote domain's xmpp-server service (rejects with ConnectToDomainError). */
-  connect(remote: string, signal: AbortSignal): Promise<Connected>;
+  readonly clock?: Clock;
+  /** §3.2: resolve and connect to the remote domain's xmpp-server service (rejects, with ConnectToDomainError when it knows the condition). */
+  connect(remote: string, signal: AbortSignal): Promise<ServerConnection>;
   /** XEP-0220 §2.1.2 Step 3 for the VERIFY of `correlation`. */
   verifyAnswered(correlation: string, answer: DbVerifyAnswer): void;
   /** The VERIFY of `correlation` got no answer on this stream (§2.5). */
@@ -62,7 +63,7 @@ let nextId = 1;
 export class OutgoingServerStream implements OutboundStream {
   readonly id = `s2s-out-${nextId++}`;
   private driver: SessionDriver<InitiatingServerMachine> | undefined;
-  private transport: SocketTransport | undefined;
+  private transport: DuplexTransport | undefined;
   private readonly controller = new AbortController();
   /** VERIFYs given before the TCP connection was up: the machine gets them once it runs. */
   private pending: VerifyEvent[] = [];
@@ -146,14 +147,14 @@ export class OutgoingServerStream implements OutboundStream {
     if (this.transport === undefined) this.finish('shutting down', undefined);
   }
 
-  private connected({ socket, address, candidate }: Connected): void {
+  private connected({ transport, description }: ServerConnection): void {
     if (this.over) {
-      socket.destroy();
+      transport.destroy();
       return;
     }
-    this.host.logger.info('s2s.out.connected', { conn: this.id, remote: this.remote, address, port: candidate.port, source: candidate.source });
+    this.host.logger.info('s2s.out.connected', { conn: this.id, remote: this.remote, ...description });
     this.reports?.connected();
-    this.run(socket);
+    this.run(transport);
   }
 
   private connectFailed(err: unknown): void {
@@ -166,21 +167,8 @@ export class OutgoingServerStream implements OutboundStream {
     this.finish(reason, { condition, verifyReason });
   }
 
-  private run(socket: Socket): void {
-    const { tls } = this.host;
-    this.transport = new SocketTransport(socket, {
-      tls: {
-        role: 'client',
-        servername: this.remote,
-        ca: tls.ca,
-        cert: tls.cert,
-        key: tls.key,
-        // The machine decides what the certificate proves (§13.7.2.1): dialback may still authenticate the peer.
-        rejectUnauthorized: false,
-        checkServerIdentity: () => undefined,
-      },
-      reportPeerCertificate: true,
-    });
+  private run(transport: DuplexTransport): void {
+    this.transport = transport;
     this.driver = new SessionDriver({
       machine: initiatingServerMachine,
       input: { ...this.host.input, remoteDomain: this.remote, purpose: this.purpose },
@@ -191,6 +179,7 @@ export class OutgoingServerStream implements OutboundStream {
       },
       parser: this.host.parser,
       contentNamespace: 'jabber:server',
+      ...(this.host.clock && { clock: this.host.clock }),
       onCommand: (command) => this.performSafely(command),
     });
     this.driver.start();

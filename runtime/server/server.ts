@@ -10,6 +10,7 @@ import { DialbackSecret } from '../../machines/dialback/index.js';
 import type { RoutePolicyOptions } from '../../machines/s2s/route/index.js';
 import type { DnsResolver } from '../net/resolve.js';
 import { Federation, type FederationPolicy } from '../s2s/federation.js';
+import { S2sListener, socketConnector } from '../s2s/network.js';
 import { s2sTrust } from '../tls/trust.js';
 import type { AccountStore } from '../store/accounts.js';
 import type { OfflineStore } from '../store/offline.js';
@@ -149,27 +150,33 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
   const parser: StreamParserOptions = { maxStanzaBytes: limits.maxStanzaBytes };
 
   let federation: Federation | undefined;
+  let s2sListener: S2sListener | undefined;
   if (opts.s2s !== undefined && opts.s2s.enabled !== false) {
     const s2s = opts.s2s;
     if (certificatePem === undefined || keyPem === undefined) throw new Error('server-to-server streams need a certificate: TLS cannot be off (RFC 6120 §13.7)');
-    federation = new Federation({
-      domain,
-      port: s2s.port ?? 5269,
-      host: s2s.host ?? opts.host ?? '127.0.0.1',
+    const material = {
       cert: certificatePem,
       key: keyPem,
       ca: s2sTrust({ ...(s2s.caFile !== undefined && { caFile: s2s.caFile }), system: s2s.trustSystemRoots ?? true }).ca,
+    };
+    federation = new Federation({
+      domain,
       secret: new DialbackSecret(dialbackSecretIn(dataDir)),
       policy: s2s,
       ...(s2s.route && { route: s2s.route }),
-      resolve: { ...(s2s.hosts && { overrides: s2s.hosts }), ...(s2s.resolver && { resolver: s2s.resolver }) },
-      ...(s2s.attemptTimeoutMs !== undefined && { attemptTimeoutMs: s2s.attemptTimeoutMs }),
+      connect: socketConnector({
+        ...material,
+        resolve: { ...(s2s.hosts && { overrides: s2s.hosts }), ...(s2s.resolver && { resolver: s2s.resolver }) },
+        ...(s2s.attemptTimeoutMs !== undefined && { attemptTimeoutMs: s2s.attemptTimeoutMs }),
+        logger,
+      }),
       maxConnections: limits.maxConnections,
       parser: { maxStanzaBytes: limits.maxStanzaBytes },
       random: (n) => new Uint8Array(randomBytes(n)),
       logger,
       deliverInbound: (stanza) => routing.inbound(stanza),
     });
+    s2sListener = new S2sListener(federation, { ...material, port: s2s.port ?? 5269, host: s2s.host ?? opts.host ?? '127.0.0.1', logger });
   }
   const routing = stanzaRouter(domain, { accounts, rosters, requests, offline, offlineLimit }, registry, logger, federation);
 
@@ -228,7 +235,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
       return address;
     },
     get s2sAddress() {
-      return federation?.address;
+      return s2sListener?.address;
     },
     routeState: (remote) => federation?.routeState(remote),
     get connectionCount() {
@@ -239,7 +246,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     },
     async listen() {
       const hostName = opts.host ?? '127.0.0.1';
-      await federation?.listen();
+      await s2sListener?.listen();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(opts.port ?? 5222, hostName, () => {
@@ -264,7 +271,7 @@ export function createServer(opts: ServerOptions = {}): XmppServer {
     const open = [...connections];
     logger.info('shutdown', { connections: open.length, sessions: registry.size });
     // §10.4.3: the routes bounce what waits while the client streams are still there to receive it.
-    const federationClosed = federation?.close(limits.shutdownGraceMs);
+    const federationClosed = Promise.all([s2sListener?.close(), federation?.close(limits.shutdownGraceMs)]);
     for (const c of open) c.shutdown();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<'timeout'>((resolve) => {

@@ -28,6 +28,17 @@ export interface Transport {
   close(): void;
 }
 
+/**
+ * A Transport that also reports to a sink and can be aborted: what a host builds a stream on
+ * when it owns the connection (SocketTransport on TCP, the simulator's LinkEnd in memory).
+ */
+export interface DuplexTransport extends Transport {
+  /** Start delivering to `sink` (bytes, TLS results, the end of the connection). */
+  attach(sink: TransportSink): void;
+  /** Abort without a closing handshake; `closed` follows. */
+  destroy(): void;
+}
+
 /** One machine transition, as the inspector saw it: for traces, the teaching CLI and coverage. */
 export interface TransitionTrace {
   readonly event: string;
