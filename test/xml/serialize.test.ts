@@ -19,9 +19,16 @@ describe('RFC 6120 §4.7 / §4.8.5: serializeHeader', () => {
     expect(serializeHeader({ contentNamespace: NS.CLIENT, from: 'im.example.com', to: 'juliet@im.example.com', id: 't7AMCin9', lang: 'en', version: '1.0' })).toBe(
       `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='im.example.com' to='juliet@im.example.com' id='t7AMCin9' xml:lang='en' version='1.0'>`,
     );
+    // §4.8.4 interoperability note, XEP-0220 §2.1.1: a server stream also declares the dialback prefix.
     expect(serializeHeader({ contentNamespace: NS.SERVER })).toBe(
-      `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>`,
+      `<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'>`,
     );
+  });
+
+  it("XEP-0220 examples: on a 'jabber:server' stream dialback elements carry the header's db: prefix; elsewhere they declare their namespace", () => {
+    const result = el('result', NS.DIALBACK, { from: 'a.test', to: 'b.test' }, 'key');
+    expect(serializeElement(result, NS.SERVER)).toBe(`<db:result from='a.test' to='b.test'>key</db:result>`);
+    expect(serializeElement(result, NS.CLIENT)).toBe(`<result xmlns='jabber:server:dialback' from='a.test' to='b.test'>key</result>`);
   });
 
   it('escapes attribute values and parses back to the same header', () => {
