@@ -9,14 +9,16 @@
  * transition the traversal does not reach under the target's policy is listed as such.
  */
 import { getAdjacencyMap, getShortestPaths, type StatePath } from 'xstate/graph';
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, Snapshot, TransitionActorLogic } from 'xstate';
+import type { Command } from '../machines/protocol.js';
 import { describeWithDefinitions, type MachineModel, type TransitionInfo } from '../machines/introspect/model.js';
 import type { ClientAction } from './actions.js';
 import { outputConditions } from './conditions.js';
 import { HEADER_FAULT_NAMES, LIMIT_FAULT_NAMES, LIMIT_FAULTS, MALFORMED_FAULT_NAMES, type StreamLimits } from './faults.js';
 import { Model, modelLogic, serializeModelState, type ModelState, type TransitionDef } from './model.js';
 
-export type Driver = 'client' | 'host';
+/** Who drives a transition: the peer's counterpart over the connection (the test client, or the test server), or the host. */
+export type Driver = 'client' | 'server' | 'host';
 
 export interface TransitionClass {
   readonly driver: Driver;
@@ -159,19 +161,19 @@ export interface TestStep {
   readonly action: ClientAction;
 }
 
-export interface TestPath {
+export interface TestPath<A = ClientAction> {
   /** 'path-07' */
   readonly id: string;
-  readonly actions: readonly ClientAction[];
+  readonly actions: readonly A[];
   /** What the path is for: the transition (or state) it was chosen to reach. */
   readonly goal: string;
 }
 
-export interface PathPlan {
+export interface PathPlan<A = ClientAction> {
   readonly model: MachineModel;
   readonly definitions: readonly TransitionDef[];
   readonly classes: readonly TransitionClass[];
-  readonly paths: readonly TestPath[];
+  readonly paths: readonly TestPath<A>[];
   /** Indexes (into model.transitions) of client-drivable transitions the traversal reached. */
   readonly reachable: readonly number[];
   /** Client-drivable transitions the traversal could not reach under this policy. */
@@ -218,42 +220,92 @@ export function visitedStatePaths(m: AnyMachineSnapshot, fired: readonly Transit
 /** Plan the paths for a model (its policy and account fix what is reachable). */
 export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
   const machine: AnyStateMachine = model.machine;
-  const { model: described, definitions } = describeWithDefinitions(machine);
-  const classes = described.transitions.map(classifyTransition);
-  const index = indexOfDefinitions(definitions);
-  const afters = described.transitions
+  const { model: described } = describeWithDefinitions(machine);
+  const afters = afterTransitionsOf(machine, described);
+  const logic = modelLogic(model);
+  const plan = planCoverage<ModelState, ClientAction>({
+    machine,
+    logic,
+    serialize: serializeModelState,
+    events: (s) => enabledActions(s, afters, opts.limits).filter((a) => !(opts.noWaits && a.type === 'wait')),
+    classify: classifyTransition,
+    initialFired: model.initial().fired,
+    inputClass: (last) => ('fault' in last ? last.fault : ''),
+    isWait: (a) => a.type === 'wait',
+  });
+  const paths: TestPath[] = [...plan.paths];
+  scenarios(model).forEach((sc, i) => paths.push({ id: `scenario-${String(i + 1).padStart(2, '0')}`, actions: sc.actions, goal: sc.goal }));
+  return { ...plan, paths };
+}
+
+/** The `after` transitions of a machine, as enabledActions needs them (event type, delay, source state id). */
+export function afterTransitionsOf(machine: AnyStateMachine, described: MachineModel): { eventType: string; delay: string; sourceId: string }[] {
+  return described.transitions
     .filter((t) => t.kind === 'after')
     .map((t) => ({ eventType: t.eventType, delay: String(t.delay), sourceId: `${machine.id}${t.source ? `.${t.source}` : ''}` }));
-  const logic = modelLogic(model);
-  type Snap = ReturnType<typeof logic.getInitialSnapshot>;
-  const options = {
-    serializeState: (s: Snap) => serializeModelState(s.context),
-    events: (s: Snap) => enabledActions(s.context, afters, opts.limits).filter((a) => !(opts.noWaits && a.type === 'wait')),
-  };
-  const adjacency = getAdjacencyMap(logic, options);
-  const shortest = getShortestPaths(logic, options) as StatePath<Snap, ClientAction>[];
-  const pathTo = new Map<string, StatePath<Snap, ClientAction>>();
-  for (const p of shortest) pathTo.set(serializeModelState(p.state.context), p);
+}
 
-  // Cost: a wait takes real time on a real server; prefer paths with fewer of them.
-  const cost = (actions: readonly ClientAction[]): number => actions.reduce((n, a) => n + (a.type === 'wait' ? 50 : 1), 0);
-  const actionsOf = (p: StatePath<Snap, ClientAction>): ClientAction[] => p.steps.map((s) => s.event).filter((e) => !String(e.type).startsWith('xstate.'));
+/** The part of a model state the planner reads: the machine snapshot, and what the last step fired and emitted. */
+export interface PlannedState {
+  readonly machine: AnyMachineSnapshot;
+  readonly fired: readonly TransitionDef[];
+  readonly commands: readonly Command[];
+}
+
+export interface CoverageInput<S extends PlannedState, A extends { readonly type: string }> {
+  readonly machine: AnyStateMachine;
+  /** xstate/graph logic: model states as context, the peer's actions as events. */
+  readonly logic: TransitionActorLogic<S, A, unknown>;
+  readonly serialize: (s: S) => string;
+  readonly events: (s: S) => A[];
+  readonly classify: (t: TransitionInfo) => TransitionClass;
+  /** Transitions taken by entering the machine: every path takes them. */
+  readonly initialFired: readonly TransitionDef[];
+  /** The input class of an action (a fault name): a transition reached with different input classes gets a path for each. */
+  readonly inputClass: (a: A) => string;
+  /** Actions that take real time (timers): a path avoids them where it can. */
+  readonly isWait: (a: A) => boolean;
+}
+
+/**
+ * The planner both directions share (servers tested against the receiving entity, clients
+ * against the initiating entity): the adjacency map and shortest paths of xstate/graph over
+ * the model, the cheapest path to every (drivable transition, output conditions, input class)
+ * and to every state, and a greedy choice that drops paths which are prefixes of others.
+ */
+export function planCoverage<S extends PlannedState, A extends { readonly type: string }>(input: CoverageInput<S, A>): PathPlan<A> {
+  const { model: described, definitions } = describeWithDefinitions(input.machine);
+  const classes = described.transitions.map(input.classify);
+  const index = indexOfDefinitions(definitions);
+  type Snap = Snapshot<unknown> & { context: S };
+  const options = {
+    serializeState: (s: Snap) => input.serialize(s.context),
+    events: (s: Snap) => input.events(s.context),
+  };
+  const adjacency = getAdjacencyMap(input.logic as never, options as never) as Record<string, { state: Snap; transitions: Record<string, { event: A; state: Snap }> }>;
+  const shortest = getShortestPaths(input.logic as never, options as never) as unknown as StatePath<Snap, A>[];
+  const pathTo = new Map<string, StatePath<Snap, A>>();
+  for (const p of shortest) pathTo.set(input.serialize(p.state.context), p);
+
+  // Cost: a wait takes real time on a real peer; prefer paths with fewer of them.
+  const cost = (actions: readonly A[]): number => actions.reduce((n, a) => n + (input.isWait(a) ? 50 : 1), 0);
+  const actionsOf = (p: StatePath<Snap, A>): A[] => p.steps.map((s) => s.event).filter((e) => !String(e.type).startsWith('xstate.'));
 
   // For each transition and the conditions its step sends: the cheapest path that takes it
   // (path to the edge's source + the edge). One path per condition class, not per transition:
   // a server that answers an XML comment with not-well-formed must fail a test of its own.
-  const best = new Map<string, { transition: number; conditions: readonly string[]; actions: ClientAction[] }>();
+  const best = new Map<string, { transition: number; conditions: readonly string[]; actions: A[] }>();
   const conditionsReachable = new Set<string>();
-  const bestState = new Map<string, ClientAction[]>();
+  const bestState = new Map<string, A[]>();
   const reachableStates = new Set<string>();
-  const consider = (actions: ClientAction[], fired: readonly TransitionDef[], active: readonly string[], conditions: readonly string[] = []): void => {
+  const consider = (actions: A[], fired: readonly TransitionDef[], active: readonly string[], conditions: readonly string[] = []): void => {
     for (const c of conditions) conditionsReachable.add(c);
     for (const d of fired) {
       const i = index.get(d);
       if (i === undefined) continue;
       // The input class too: a comment and a DTD both require restricted-xml, and each is a test.
       const last = actions[actions.length - 1];
-      const inputClass = last !== undefined && 'fault' in last ? last.fault : '';
+      const inputClass = last !== undefined ? input.inputClass(last) : '';
       const key = `${i}|${conditions.join(',')}|${inputClass}`;
       const known = best.get(key);
       if (known === undefined || cost(actions) < cost(known.actions)) best.set(key, { transition: i, conditions, actions });
@@ -270,34 +322,33 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
     if (prefix === undefined) continue;
     const base = actionsOf(prefix);
     consider(base, [], activeStatePaths(value.state.context.machine));
-    for (const { event, state } of Object.values(value.transitions) as { event: ClientAction; state: Snap }[]) {
+    for (const { event, state } of Object.values(value.transitions)) {
       edges++;
       consider([...base, event], state.context.fired, visitedStatePaths(state.context.machine, state.context.fired), outputConditions(state.context.commands));
     }
   }
   // Initial transitions (entering the machine) count as taken by every path.
-  const initialFired = model.initial().fired;
-  for (const d of initialFired) {
+  for (const d of input.initialFired) {
     const i = index.get(d);
     if (i !== undefined && !best.has(`${i}||`)) best.set(`${i}||`, { transition: i, conditions: [], actions: [] });
   }
 
   const taken = new Set([...best.values()].map((b) => b.transition));
-  const drivable = classes.map((c, i) => (c.driver === 'client' ? i : -1)).filter((i) => i >= 0);
+  const drivable = classes.map((c, i) => (c.driver !== 'host' ? i : -1)).filter((i) => i >= 0);
   const isDrivable = new Set(drivable);
   const reachable = drivable.filter((i) => taken.has(i));
   const unreachable = drivable.filter((i) => !taken.has(i));
 
   // Greedy: longest-goal first keeps shorter goals as prefixes, which are then dropped.
-  const goals: { goal: string; actions: ClientAction[] }[] = [
+  const goals: { goal: string; actions: A[] }[] = [
     ...[...best.values()]
       .filter((b) => isDrivable.has(b.transition))
       .map((b) => ({ goal: `${transitionName(described.transitions[b.transition]!)}${b.conditions.length > 0 ? ` ⇒ ${b.conditions.join(', ')}` : ''}`, actions: b.actions })),
     ...[...bestState.entries()].map(([s, actions]) => ({ goal: `state ${s}`, actions })),
   ].filter((g) => g.actions.length > 0);
   goals.sort((a, b) => b.actions.length - a.actions.length || a.goal.localeCompare(b.goal));
-  const chosen: { goal: string; actions: ClientAction[] }[] = [];
-  const key = (actions: readonly ClientAction[]): string => actions.map((a) => JSON.stringify(a)).join('|');
+  const chosen: { goal: string; actions: A[] }[] = [];
+  const key = (actions: readonly A[]): string => actions.map((a) => JSON.stringify(a)).join('|');
   for (const g of goals) {
     const k = key(g.actions);
     if (chosen.some((c) => key(c.actions).startsWith(k) && (key(c.actions).length === k.length || key(c.actions)[k.length] === '|'))) continue;
@@ -305,8 +356,7 @@ export function planPaths(model: Model, opts: PlanOptions = {}): PathPlan {
   }
   // Stable order: shortest first, then by goal text.
   chosen.sort((a, b) => a.actions.length - b.actions.length || a.goal.localeCompare(b.goal));
-  const paths: TestPath[] = chosen.map((c, i) => ({ id: `path-${String(i + 1).padStart(2, '0')}`, actions: c.actions, goal: c.goal }));
-  scenarios(model).forEach((sc, i) => paths.push({ id: `scenario-${String(i + 1).padStart(2, '0')}`, actions: sc.actions, goal: sc.goal }));
+  const paths: TestPath<A>[] = chosen.map((c, i) => ({ id: `path-${String(i + 1).padStart(2, '0')}`, actions: c.actions, goal: c.goal }));
   return {
     model: described,
     definitions,

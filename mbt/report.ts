@@ -17,12 +17,16 @@ export interface CoverageRow {
 export interface MbtReport {
   readonly target: string;
   readonly machine: string;
+  /** Who drives the model: 'client' (a server under test, receiving entity) or 'server' (a client under test, initiating entity). */
+  readonly drivenBy: 'client' | 'server';
   readonly profiles: readonly ProfileResult[];
   readonly totals: {
     readonly paths: number;
     readonly passed: number;
     readonly deviations: number;
     readonly errors: number;
+    /** Paths the peer did not let us reach (client tests: it closed on its own, or never connected). */
+    readonly notReached: number;
   };
   readonly coverage: {
     /** Transitions of the machine, all kinds. */
@@ -46,7 +50,7 @@ export interface MbtReport {
   };
 }
 
-export function buildReport(target: string, plans: readonly PathPlan[], profiles: readonly ProfileResult[]): MbtReport {
+export function buildReport(target: string, plans: readonly PathPlan<unknown>[], profiles: readonly ProfileResult[]): MbtReport {
   const plan = plans[0];
   if (plan === undefined) throw new Error('no profile was run');
   const model: MachineModel = plan.model;
@@ -55,9 +59,10 @@ export function buildReport(target: string, plans: readonly PathPlan[], profiles
     const t = model.transitions[i]!;
     return { transition: transitionName(t), ...(t.rfc !== undefined ? { rfc: t.rfc } : {}), why: classes[i]!.why };
   };
-  const drivable = classes.map((c, i) => (c.driver === 'client' ? i : -1)).filter((i) => i >= 0);
+  const drivenBy = classes.some((c) => c.driver === 'server') ? 'server' : 'client';
+  const drivable = classes.map((c, i) => (c.driver !== 'host' ? i : -1)).filter((i) => i >= 0);
   const reachable = new Set(plans.flatMap((p) => p.reachable));
-  const covered = new Set(profiles.flatMap((p) => p.covered.filter((i) => classes[i]?.driver === 'client')));
+  const covered = new Set(profiles.flatMap((p) => p.covered.filter((i) => classes[i] !== undefined && classes[i]!.driver !== 'host')));
   const statesReachable = new Set(profiles.flatMap((p) => p.statesReachable));
   const statesCovered = new Set(profiles.flatMap((p) => p.statesCovered));
   const conditionsReachable = new Set(profiles.flatMap((p) => p.conditionsReachable));
@@ -67,12 +72,14 @@ export function buildReport(target: string, plans: readonly PathPlan[], profiles
   return {
     target,
     machine: model.id,
+    drivenBy,
     profiles,
     totals: {
       paths: paths.length,
       passed: paths.filter((p) => p.status === 'pass').length,
       deviations: paths.filter((p) => p.status === 'deviation').length,
       errors: paths.filter((p) => p.status === 'error').length,
+      notReached: paths.filter((p) => p.status === 'not-reached').length,
     },
     coverage: {
       transitions: model.transitions.length,
@@ -103,12 +110,13 @@ export function renderText(r: MbtReport): string {
   const out: string[] = [];
   const c = r.coverage;
   out.push(`model-based test of ${r.target} against the ${r.machine} model (RFC 6120)`);
-  out.push(`paths: ${r.totals.paths}, passed ${r.totals.passed}, deviations ${r.totals.deviations}, errors ${r.totals.errors}`);
+  const d = r.drivenBy;
+  out.push(`paths: ${r.totals.paths}, passed ${r.totals.passed}, deviations ${r.totals.deviations}, errors ${r.totals.errors}${r.totals.notReached > 0 ? `, not reached ${r.totals.notReached}` : ''}`);
   out.push(
-    `transition coverage: ${c.covered}/${c.drivable} client-drivable (${c.percent}%), ${c.reachable} reachable under the policies run; ${c.transitions} transitions in all, ${c.hostInternal.length} host-internal`,
+    `transition coverage: ${c.covered}/${c.drivable} ${d}-drivable (${c.percent}%), ${c.reachable} reachable under the policies run; ${c.transitions} transitions in all, ${c.hostInternal.length} host-internal`,
   );
   out.push(`state coverage: ${c.states.covered}/${c.states.total} (${c.states.percent}%)`);
-  out.push(`condition coverage: ${c.conditions.covered}/${c.conditions.reachable} error conditions the model sends on client input (${c.conditions.percent}%)`);
+  out.push(`condition coverage: ${c.conditions.covered}/${c.conditions.reachable} error conditions the model sends on ${d} input (${c.conditions.percent}%)`);
   for (const p of r.profiles) {
     out.push('', `profile ${p.name}: ${p.paths.length} paths from ${p.modelStates} model states, ${p.modelEdges} edges; policy ${JSON.stringify(p.policy)}`);
     for (const path of p.paths) out.push(...pathLines(path));
@@ -120,13 +128,13 @@ export function renderText(r: MbtReport): string {
   };
   section('reachable but not covered', c.uncovered);
   if (c.conditions.uncovered.length > 0) out.push('', `conditions not exercised (${c.conditions.uncovered.length}): ${c.conditions.uncovered.join(', ')}`);
-  section('client-drivable, not reachable under the policies run', c.unreachable);
-  section('host-internal (unit-tested, not driven by a client)', c.hostInternal);
+  section(`${d}-drivable, not reachable under the policies run`, c.unreachable);
+  section(`host-internal (unit-tested, not driven by a ${d})`, c.hostInternal);
   return `${out.join('\n')}\n`;
 }
 
 function pathLines(p: PathResult): string[] {
-  const head = `  ${p.status === 'pass' ? 'PASS' : p.status === 'deviation' ? 'DEVIATION' : 'ERROR'} ${p.id} (${p.durationMs} ms) ${p.actions.join(' → ')}`;
+  const head = `  ${p.status === 'pass' ? 'PASS' : p.status === 'deviation' ? 'DEVIATION' : p.status === 'not-reached' ? 'NOT REACHED' : 'ERROR'} ${p.id} (${p.durationMs} ms) ${p.actions.join(' → ')}`;
   const out = [head, `      goal: ${p.goal}`];
   if (p.deviation) {
     const d = p.deviation;
@@ -136,7 +144,7 @@ function pathLines(p: PathResult): string[] {
     if (d.explanation !== undefined) out.push(`        meaning:  ${d.explanation}`);
   }
   for (const n of p.notes ?? []) out.push(`      note: ${n}`);
-  if (p.error) out.push(`      error: ${p.error.split('\n')[0]}`);
+  if (p.error) out.push(`      ${p.status === 'not-reached' ? 'why' : 'error'}: ${p.error.split('\n')[0]}`);
   return out;
 }
 

@@ -47,7 +47,8 @@ export interface PathResult {
   readonly id: string;
   readonly goal: string;
   readonly actions: readonly string[];
-  readonly status: 'pass' | 'deviation' | 'error';
+  /** 'not-reached': the peer left the path before its goal in a way the model allows (a client's own CLOSE), or never connected. */
+  readonly status: 'pass' | 'deviation' | 'error' | 'not-reached';
   readonly steps: readonly StepResult[];
   readonly deviation?: {
     readonly step: number;

@@ -3,6 +3,7 @@
  * as, where to connect, and how to check the server's certificate.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Timeouts } from '../../machines/protocol.js';
 import type { ClientOptions } from './client.js';
 import { readCaFile } from './tls-options.js';
 
@@ -13,11 +14,12 @@ export const CLIENT_ARG_OPTIONS = {
   port: { type: 'string' },
   insecure: { type: 'boolean', default: false },
   ca: { type: 'string' },
+  timeouts: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
 export const CLIENT_ARG_USAGE =
-  '--jid JID --password PW [--host HOST] [--port N] [--insecure | --ca FILE]   (password also from $XMPPKIT_PASSWORD)';
+  '--jid JID --password PW [--host HOST] [--port N] [--insecure | --ca FILE] [--timeouts n,i,p,c]   (password also from $XMPPKIT_PASSWORD)';
 
 /** A usage error: printed with the usage line, exit code 2. */
 export class UsageError extends Error {}
@@ -44,9 +46,19 @@ export function clientOptionsFrom(values: Values, env: NodeJS.ProcessEnv = proce
       throw new UsageError(`--ca ${values.ca}: ${(err as Error).message}`);
     }
   }
+  let timeouts: Timeouts | undefined;
+  if (typeof values.timeouts === 'string') {
+    const parts = values.timeouts.split(',').map(Number);
+    if (parts.length !== 4 || parts.some((x) => !Number.isFinite(x) || x <= 0)) {
+      throw new UsageError('--timeouts takes four positive numbers: negotiation,idle,pingResponse,closeWait (ms, RFC 6120 §4.6)');
+    }
+    const [negotiation, idle, pingResponse, closeWait] = parts as [number, number, number, number];
+    timeouts = { negotiation, idle, pingResponse, closeWait };
+  }
   return {
     jid,
     password,
+    ...(timeouts !== undefined ? { policy: { timeouts } } : {}),
     ...(typeof values.host === 'string' ? { host: values.host } : {}),
     ...(port !== undefined ? { port } : {}),
     tls: { ...(values.insecure === true ? { insecure: true } : {}), ...(ca !== undefined ? { ca } : {}) },
