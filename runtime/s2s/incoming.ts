@@ -17,6 +17,7 @@ import type { XmlElement } from '../../machines/xml.js';
 import type { Command } from '../../machines/protocol.js';
 import type { Logger } from '../server/logger.js';
 import { observedSink, SessionDriver, type Clock, type DuplexTransport } from '../session/driver.js';
+import { Once } from '../session/once.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 
 /** A dialback Step 2 for the Authoritative Server (XEP-0220 §2.1.2), as the federation takes it. */
@@ -49,8 +50,7 @@ export class IncomingServerStream {
   readonly id = `s2s-in-${nextId++}`;
   private readonly transport: DuplexTransport;
   private readonly driver: SessionDriver<ReceivingServerMachine>;
-  private socketClosed = false;
-  private readonly closedWaiters: (() => void)[] = [];
+  private readonly gone = new Once();
   /** Domain pairs ("from to") authenticated on this stream, for logs and the admin view. */
   readonly authenticated = new Set<string>();
 
@@ -97,12 +97,11 @@ export class IncomingServerStream {
   }
 
   get isClosed(): boolean {
-    return this.socketClosed;
+    return this.gone.happened;
   }
 
   whenClosed(): Promise<void> {
-    if (this.socketClosed) return Promise.resolve();
-    return new Promise((resolve) => this.closedWaiters.push(resolve));
+    return this.gone.wait();
   }
 
   /** XEP-0220 §2.1.2 Step 3 arrived for a request of this stream. */
@@ -172,10 +171,9 @@ export class IncomingServerStream {
   }
 
   private onSocketClosed(): void {
-    if (this.socketClosed) return;
-    this.socketClosed = true;
+    if (this.gone.happened) return;
     this.host.logger.info('s2s.in.closed', { conn: this.id, remote: this.remote });
     this.host.closed(this);
-    for (const w of this.closedWaiters.splice(0)) w();
+    this.gone.fire();
   }
 }

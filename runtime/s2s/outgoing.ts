@@ -27,6 +27,7 @@ import type { XmlElement } from '../../machines/xml.js';
 import { ConnectToDomainError } from '../net/resolve.js';
 import type { Logger } from '../server/logger.js';
 import { observedSink, SessionDriver, type Clock, type DuplexTransport, type TlsInfo } from '../session/driver.js';
+import { Once } from '../session/once.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import type { OutboundStream, StreamReports } from './outbound.js';
 
@@ -70,7 +71,7 @@ export class OutgoingServerStream implements OutboundStream {
   private authenticated = false;
   private over = false;
   private socketClosed = false;
-  private readonly closedWaiters: (() => void)[] = [];
+  private readonly ended = new Once();
 
   constructor(
     readonly remote: string,
@@ -102,8 +103,7 @@ export class OutgoingServerStream implements OutboundStream {
   }
 
   whenClosed(): Promise<void> {
-    if (this.isClosed) return Promise.resolve();
-    return new Promise((resolve) => this.closedWaiters.push(resolve));
+    return this.ended.wait();
   }
 
   /** OutboundStream: a stanza for the authenticated pair, re-scoped to 'jabber:server' (§4.8.3). */
@@ -263,9 +263,8 @@ export class OutgoingServerStream implements OutboundStream {
   }
 
   private gone(): void {
-    if (!this.isClosed) return;
+    if (!this.isClosed || !this.ended.fire()) return;
     this.host.closed(this);
-    for (const w of this.closedWaiters.splice(0)) w();
   }
 }
 
