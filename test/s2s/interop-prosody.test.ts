@@ -9,4 +9,4 @@
 import { startProsody } from '../../peers/prosody.js';
 import { interopSuite } from './interop-scenario.js';
 
-interopSuite({ name: 'Prosody', start: (o) => startProsody({ ...o, logLevel: 'debug' }) });
+interopSuite({ name: 'Prosody', start: ({ peer }) => startProsody({ ...peer, logLevel: 'debug' }) });

@@ -17,31 +17,47 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPrivateCa } from '../../peers/ca.js';
-import type { PeerOptions, RunningPeer } from '../../peers/daemon.js';
+import { createPrivateCa, type PrivateCa } from '../../peers/ca.js';
+import type { PeerCertificate, PeerOptions } from '../../peers/daemon.js';
 import { createTestNetwork, type TestNetwork } from '../../peers/netns.js';
 import { loginToDelivery, OUR_USERS, printTimings, scratchDir, startOurServer, startUser, type OurServer, type Timing, type User } from './netns-fixture.js';
 
 const PORTS = { a: 5270, c: 5269, p: 5288 } as const;
 
+/** The server for b.test, whichever it is: what the cases need of it. */
+export interface RemoteServer {
+  readonly version: string;
+  readonly host: string;
+  readonly port: number;
+  /** The trust anchor for its client certificate check (PEM). */
+  readonly ca: string;
+  readonly accounts: Readonly<Record<string, string>>;
+  log(): string;
+  stop(): Promise<void>;
+}
+
 export interface PeerUnderTest {
-  readonly name: 'Prosody' | 'ejabberd';
-  start(opts: PeerOptions): Promise<RunningPeer>;
+  readonly name: 'Prosody' | 'ejabberd' | 'ours';
+  /** Starts b.test on host p of `net` with `peer` (namespace, address, ports, certificate from `ca`). */
+  start(ctx: { readonly net: TestNetwork; readonly ca: PrivateCa; readonly dir: string; readonly peer: PeerOptions & { certificate: PeerCertificate } }): Promise<RemoteServer>;
+  /** Whether our servers' certificates carry an XmppAddr besides the DNS-ID and SRV-IDs (RFC 6120 §13.7.1.4); default true. */
+  readonly xmppAddrInOurCertificates?: boolean;
 }
 
 export function interopSuite(peer: PeerUnderTest): void {
   const ca = createPrivateCa('s2s interop CA');
+  const label = peer.name === 'ours' ? 'our server' : peer.name;
   const scratch = scratchDir();
   const timings: Timing[] = [];
   let net: TestNetwork;
-  let remote: RunningPeer | undefined;
+  let remote: RemoteServer | undefined;
   let a: OurServer | undefined;
   let c: OurServer | undefined;
   const users: User[] = [];
   let peerCa = '';
 
   const failure = (): string =>
-    `\n--- ${peer.name} log:\n${remote?.log() ?? ''}\n--- a.test s2s:\n${s2sLog(a)}\n--- c.test s2s:\n${s2sLog(c)}\n--- dns:\n${net?.dnsLog().slice(-3000)}`;
+    `\n--- ${label} log:\n${remote?.log() ?? ''}\n--- a.test s2s:\n${s2sLog(a)}\n--- c.test s2s:\n${s2sLog(c)}\n--- dns:\n${net?.dnsLog().slice(-3000)}`;
 
   beforeAll(async () => {
     net = await createTestNetwork({
@@ -58,22 +74,18 @@ export function interopSuite(peer: PeerUnderTest): void {
     });
     const p = net.host('p');
     const b = ca.issueServer('b.test');
+    const xmppAddr = peer.xmppAddrInOurCertificates ?? true;
     [remote, a, c] = await Promise.all([
-      peer.start({ netns: p.ns, bind: p.address, domain: 'b.test', port: 5222, s2s: { port: PORTS.p }, certificate: { certPem: b.certPem, keyPem: b.keyPem, caPem: ca.certPem } }),
-      startOurServer(net, 'a', { domain: 'a.test', certificate: 'good', s2sPort: PORTS.a, ca, dir: scratch.dir }),
-      startOurServer(net, 'c', { domain: 'c.test', certificate: 'wrong-name', s2sPort: PORTS.c, ca, dir: scratch.dir }),
+      peer.start({ net, ca, dir: scratch.dir, peer: { netns: p.ns, bind: p.address, domain: 'b.test', port: 5222, s2s: { port: PORTS.p }, certificate: { certPem: b.certPem, keyPem: b.keyPem, caPem: ca.certPem } } }),
+      startOurServer(net, 'a', { domain: 'a.test', certificate: 'good', xmppAddr, s2sPort: PORTS.a, ca, dir: scratch.dir }),
+      startOurServer(net, 'c', { domain: 'c.test', certificate: 'wrong-name', xmppAddr, s2sPort: PORTS.c, ca, dir: scratch.dir }),
     ]);
     peerCa = join(scratch.dir, 'peer-ca.pem');
     writeFileSync(peerCa, remote.ca);
   }, 60_000);
 
   afterAll(async () => {
-    if (process.env['S2S_INTEROP_DUMP']) {
-      const { readFileSync } = await import('node:fs');
-      const f = peer.name === 'Prosody' ? 'prosody.log' : 'logs/ejabberd.log';
-      writeFileSync(process.env['S2S_INTEROP_DUMP'], `${readFileSync(join(remote!.dir, f), 'utf8')}\n--- a\n${a!.logs.map((r) => JSON.stringify(r)).join('\n')}\n--- c\n${c!.logs.map((r) => JSON.stringify(r)).join('\n')}`);
-    }
-    printTimings(`ours ⇄ ${peer.name} ${remote?.version ?? ''}`, timings);
+    printTimings(`ours ⇄ ${label} ${remote?.version ?? ''}`, timings);
     await Promise.allSettled(users.map((u) => u.stop()));
     await Promise.allSettled([remote?.stop(), a?.stop(), c?.stop()]);
     await net?.teardown();
@@ -91,27 +103,27 @@ export function interopSuite(peer: PeerUnderTest): void {
     return u;
   };
 
-  describe(`our server ⇄ ${peer.name} (b.test), certificates good: SASL EXTERNAL, routes found by SRV`, () => {
+  describe(`our server ⇄ ${label} (b.test), certificates good: SASL EXTERNAL, routes found by SRV`, () => {
     it(`alice@a.test → bob@b.test on a cold route: delivered; a.test found b.test by SRV and authenticated with EXTERNAL (XEP-0178 §3)`, async () => {
       const bob = theirs('bob@b.test');
       await bob.online();
       const alice = ours('alice@a.test', a!, { to: 'bob@b.test', body: 'hello b, from a' });
       const got = await bob.message('hello b, from a', 20_000).catch((e: Error) => Promise.reject(new Error(e.message + failure())));
       expect(got.message!.from).toMatch(/^alice@a\.test\/.+/);
-      timings.push({ path: `ours (a.test) → ${peer.name} (b.test), EXTERNAL`, ms: loginToDelivery(alice, got) });
+      timings.push({ path: `ours (a.test) → ${label} (b.test), EXTERNAL`, ms: loginToDelivery(alice, got) });
       // §3.2.2: the SRV record, from our server's host, then the target's address.
       expect(net.dnsLog()).toMatch(/query\[SRV\] _xmpp-server\._tcp\.b\.test from 10\.214\.0\.10/);
       expect(a!.logged('s2s.out.connected').find((r) => r['remote'] === 'b.test')).toMatchObject({ address: '10.214.0.12', port: PORTS.p, source: 'srv' });
       expect(a!.logged('s2s.out.authenticated').map((r) => [r['to'], r['method']])).toEqual([['b.test', 'sasl-external']]);
     }, 30_000);
 
-    it(`alice@b.test → bob@a.test on a cold route: ${peer.name} found a.test by SRV and authenticated with EXTERNAL`, async () => {
+    it(`alice@b.test → bob@a.test on a cold route: ${label} found a.test by SRV and authenticated with EXTERNAL`, async () => {
       const bob = ours('bob@a.test', a!);
       await bob.online();
       const alice = theirs('alice@b.test', { to: 'bob@a.test', body: 'hello a, from b' });
       const got = await bob.message('hello a, from b', 20_000).catch((e: Error) => Promise.reject(new Error(e.message + failure())));
       expect(got.message!.from).toMatch(/^alice@b\.test\/.+/);
-      timings.push({ path: `${peer.name} (b.test) → ours (a.test), EXTERNAL`, ms: loginToDelivery(alice, got) });
+      timings.push({ path: `${label} (b.test) → ours (a.test), EXTERNAL`, ms: loginToDelivery(alice, got) });
       expect(net.dnsLog()).toMatch(/query\[SRV\] _xmpp-server\._tcp\.a\.test from 10\.214\.0\.12/);
       expect(a!.logged('s2s.in.authenticated').map((r) => [r['from'], r['method']])).toEqual([['b.test', 'sasl-external']]);
     }, 30_000);
@@ -136,13 +148,13 @@ export function interopSuite(peer: PeerUnderTest): void {
     }, 30_000);
   });
 
-  describe(`c.test's certificate names not-c.test: ${peer.name} takes dialback (XEP-0220), c.test found by the §3.2.2 fallback`, () => {
-    it(`alice@c.test → bob@b.test: ${peer.name} verifies c.test's key with c.test (XEP-0220 §2.1.2); a ping and a reply back`, async () => {
+  describe(`c.test's certificate names not-c.test: ${label} takes dialback (XEP-0220), c.test found by the §3.2.2 fallback`, () => {
+    it(`alice@c.test → bob@b.test: ${label} verifies c.test's key with c.test (XEP-0220 §2.1.2); a ping and a reply back`, async () => {
       const bob = users[0]!;
       const alice = ours('alice@c.test', c!, { to: 'bob@b.test', body: 'hello b, from c' });
       const got = await bob.message('hello b, from c', 20_000).catch((e: Error) => Promise.reject(new Error(e.message + failure())));
       expect(got.message!.from).toMatch(/^alice@c\.test\/.+/);
-      timings.push({ path: `ours (c.test) → ${peer.name} (b.test), dialback`, ms: loginToDelivery(alice, got) });
+      timings.push({ path: `ours (c.test) → ${label} (b.test), dialback`, ms: loginToDelivery(alice, got) });
       expect(c!.logged('s2s.out.authenticated').filter((r) => r['to'] === 'b.test').map((r) => r['method'])).toEqual(['dialback']);
       // The peer connected back to c.test's Authoritative Server: no SRV record, so c.test:5269 (§3.2.2).
       expect(net.dnsLog()).toMatch(/query\[SRV\] _xmpp-server\._tcp\.c\.test from 10\.214\.0\.12/);

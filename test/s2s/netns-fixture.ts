@@ -103,12 +103,13 @@ export function scratchDir(): { dir: string; remove(): void } {
 export async function startOurServer(
   net: TestNetwork,
   hostName: string,
-  opts: { domain: string; certificate: 'good' | 'wrong-name'; s2sPort: number; ca: PrivateCa; dir: string; s2s?: NetnsServerConfig['s2s'] },
+  opts: { domain: string; certificate: 'good' | 'wrong-name'; xmppAddr?: boolean; s2sPort: number; ca: PrivateCa; dir: string; s2s?: NetnsServerConfig['s2s'] },
 ): Promise<OurServer> {
   const host = net.host(hostName);
   const dir = join(opts.dir, opts.domain);
   mkdirSync(dir, { recursive: true });
-  const bundle = opts.certificate === 'good' ? opts.ca.issueServer(opts.domain) : opts.ca.issueWrongName(`not-${opts.domain}`);
+  const xmppAddr = opts.xmppAddr ?? true;
+  const bundle = opts.certificate === 'good' ? opts.ca.issueServer(opts.domain, { xmppAddr }) : opts.ca.issueWrongName(`not-${opts.domain}`, { xmppAddr });
   const config: NetnsServerConfig = {
     domain: opts.domain,
     host: host.address,
