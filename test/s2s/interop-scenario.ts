@@ -14,7 +14,7 @@
  * Our servers resolve the peer by the SRV records (no `hosts` override). The peer starts once,
  * every case runs against it; the first two measure login-to-first-remote-message on cold routes.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateCa, type PrivateCa } from '../../peers/ca.js';
@@ -166,6 +166,30 @@ export function interopSuite(peer: PeerUnderTest): void {
       expect((await bob.ping('c.test')).iq).toMatchObject({ type: 'result', from: 'c.test' });
       expect(c!.logged('s2s.bounced')).toEqual([]);
     }, 40_000);
+  });
+
+  describe('what our servers made of it', () => {
+    it('no internal error, no stream error sent or received, nothing bounced on a.test and c.test', () => {
+      for (const s of [a!, c!]) {
+        expect(s.logs.filter((r) => r.level === 'error'), s.domain).toEqual([]);
+        expect(s.logs.filter((r) => /^s2s\.(in|out)\.ended$/.test(r.event) && String(r['kind']).startsWith('error')), s.domain).toEqual([]);
+        expect(s.logged('s2s.bounced'), s.domain).toEqual([]);
+        expect(s.logged('s2s.route.backoff'), s.domain).toEqual([]);
+      }
+    });
+
+    it('teardown by PID and namespace name leaves nothing: servers, users, namespaces, /etc/netns dirs', async () => {
+      const pids = [a!.pid, c!.pid, ...users.map((u) => u.pid)];
+      const nss = [net.switchNs, ...net.hosts.map((h) => h.ns)];
+      await Promise.all(users.map((u) => u.stop()));
+      await Promise.all([remote!.stop(), a!.stop(), c!.stop()]);
+      await net.teardown();
+      for (const pid of pids) expect(existsSync(`/proc/${pid}`), `pid ${pid}`).toBe(false);
+      for (const ns of nss) {
+        expect(existsSync(`/run/netns/${ns}`), ns).toBe(false);
+        expect(existsSync(`/etc/netns/${ns}`), ns).toBe(false);
+      }
+    }, 30_000);
   });
 }
 

@@ -153,6 +153,7 @@ export interface UserLine extends Record<string, unknown> {
 
 export interface User {
   readonly jid: string;
+  readonly pid: number;
   readonly lines: UserLine[];
   online(): Promise<UserLine>;
   /** The first message (so far or to come) with this body. */
@@ -179,6 +180,7 @@ export function startUser(
   const write = (o: unknown): void => void child.stdin!.write(`${JSON.stringify(o)}\n`);
   return {
     jid: opts.jid,
+    pid: child.pid!,
     lines: lines.all,
     online: () => lines.waitFor((l) => l.online !== undefined, 'online', 20_000),
     message: (body, timeoutMs) => lines.waitFor((l) => l.message?.body === body, `message '${body}'`, timeoutMs),
