@@ -10,13 +10,16 @@ import { createCertificate, xmppServerIdentifiers, type CertificateBundle } from
 export interface PrivateCa {
   /** The CA certificate (PEM): the trust anchor to give to clients and servers. */
   readonly certPem: string;
-  /** A server certificate for `domain`, signed by this CA. */
-  issueServer(domain: string, opts?: { days?: number; now?: Date }): CertificateBundle;
+  /**
+   * A server certificate for `domain`, signed by this CA; `xmppAddr: false` leaves out the
+   * XmppAddr (RFC 6120 §13.7.1.4), keeping the DNS-ID and SRV-IDs, as public CAs issue them.
+   */
+  issueServer(domain: string, opts?: { days?: number; now?: Date; xmppAddr?: boolean }): CertificateBundle;
   /**
    * A certificate signed by this CA that names `presentedDomain` only, for a server that
    * claims another domain: it chains fine and must be refused by the identity check.
    */
-  issueWrongName(presentedDomain: string): CertificateBundle;
+  issueWrongName(presentedDomain: string, opts?: { xmppAddr?: boolean }): CertificateBundle;
 }
 
 /** A new CA (its key lives in memory only). */
@@ -24,7 +27,9 @@ export function createPrivateCa(name = 'xmpp-statekit test CA'): PrivateCa {
   const authority = createCertificate({ cn: name, authority: true, days: 30 });
   return {
     certPem: authority.certPem,
-    issueServer: (domain, opts = {}) => createCertificate({ ...xmppServerIdentifiers(domain), ...opts, issuer: authority }),
-    issueWrongName: (presentedDomain) => createCertificate({ ...xmppServerIdentifiers(presentedDomain), issuer: authority }),
+    issueServer: (domain, { xmppAddr = true, ...opts } = {}) =>
+      createCertificate({ ...xmppServerIdentifiers(domain), ...(!xmppAddr && { xmppAddrs: [] }), ...opts, issuer: authority }),
+    issueWrongName: (presentedDomain, { xmppAddr = true } = {}) =>
+      createCertificate({ ...xmppServerIdentifiers(presentedDomain), ...(!xmppAddr && { xmppAddrs: [] }), issuer: authority }),
   };
 }

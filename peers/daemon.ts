@@ -33,6 +33,19 @@ export interface PeerOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** How long to wait for the port to accept; default 60 s. */
   readonly startTimeoutMs?: number;
+  /**
+   * The server's certificate from a private CA (peers/ca.ts) instead of a self-signed one,
+   * and that CA as the trust anchor for the certificates of peer servers (RFC 6120
+   * §13.7.2.1), so SASL EXTERNAL (XEP-0178) can authenticate a server whose certificate verifies.
+   */
+  readonly certificate?: PeerCertificate;
+}
+
+/** A certificate and key (PEM) signed by `caPem`, which is also trusted for peers' certificates. */
+export interface PeerCertificate {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly caPem: string;
 }
 
 /**
@@ -70,7 +83,7 @@ export interface RunningPeer {
   readonly pid: number;
   /** The temp directory holding config, data, certificate and log; removed by stop(). */
   readonly dir: string;
-  /** The server's self-signed certificate (PEM), to pin as `tls.ca`. */
+  /** The trust anchor for the server's certificate (PEM), to give as `tls.ca`: its self-signed certificate, or the CA of `certificate`. */
   readonly ca: string;
   /** Every account: localpart → password. */
   readonly accounts: Readonly<Record<string, string>>;

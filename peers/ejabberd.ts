@@ -72,6 +72,8 @@ export function ejabberdConfig(dir: string, port: number, domain: string, opts: 
     `  - ${yaml(domain)}`,
     'certfiles:',
     `  - ${yaml(join(dir, 'server.pem'))}`,
+    // A private CA: the anchor ejabberd verifies peer servers' certificates against (SASL EXTERNAL, XEP-0178).
+    ...(opts.certificate !== undefined ? [`ca_file: ${yaml(join(dir, 'ca.pem'))}`] : []),
     ...(shaper !== undefined ? ['shaper:', `  c2s_rate: ${shaper}`] : []),
     'listen:',
     '  -',
@@ -118,8 +120,10 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Running
   const netns = opts.netns;
   const distPort = opts.distPort ?? (await freePort());
   try {
-    const { certPem, keyPem } = createSelfSignedCertificate(domain);
+    const { certPem, keyPem } = opts.certificate ?? createSelfSignedCertificate(domain);
+    const ca = opts.certificate?.caPem ?? certPem;
     writeFileSync(join(dir, 'server.pem'), `${certPem}${keyPem}`, { mode: 0o600 });
+    if (opts.certificate !== undefined) writeFileSync(join(dir, 'ca.pem'), opts.certificate.caPem);
     for (const sub of ['spool', 'logs', 'modules.d']) mkdirSync(join(dir, sub));
     writeFileSync(join(dir, 'ejabberd.yml'), ejabberdConfig(dir, port, domain, opts));
     // The node name has no dot (short names); its distribution port is fixed, so no epmd.
@@ -194,7 +198,7 @@ export async function startEjabberd(opts: EjabberdOptions = {}): Promise<Running
       domain,
       pid: vmPid() ?? daemon.pid,
       dir,
-      ca: certPem,
+      ca,
       accounts,
       log,
       stop: () => (stopped ??= stopDaemon().finally(cleanup)),

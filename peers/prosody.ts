@@ -59,6 +59,8 @@ function s2sLines(bind: string, opts: ProsodyOptions): string[] {
 export function prosodyConfig(dir: string, port: number, domain: string, opts: ProsodyOptions): string {
   const key = join(dir, 'server.key');
   const cert = join(dir, 'server.crt');
+  // A private CA: the anchor Prosody verifies peer servers' certificates against (its s2s cert_chain_status).
+  const ssl = `key = ${lua(key)}; certificate = ${lua(cert)}${opts.certificate !== undefined ? `; cafile = ${lua(join(dir, 'ca.pem'))}` : ''}`;
   const bind = opts.bind ?? LOOPBACK;
   const network = opts.nagle === undefined ? '' : ` nagle = ${opts.nagle ? 'true' : 'false'} `;
   const s2s = s2sSettings(opts) !== undefined;
@@ -83,10 +85,10 @@ export function prosodyConfig(dir: string, port: number, domain: string, opts: P
     'allow_registration = false',
     `c2s_require_encryption = ${opts.requireTls ?? true}`,
     `certificates = ${lua(join(dir, 'certs'))}`,
-    `ssl = { key = ${lua(key)}; certificate = ${lua(cert)} }`,
+    `ssl = { ${ssl} }`,
     `network_settings = {${network}}`,
     `VirtualHost ${lua(domain)}`,
-    `  ssl = { key = ${lua(key)}; certificate = ${lua(cert)} }`,
+    `  ssl = { ${ssl} }`,
     '',
   ].join('\n');
 }
@@ -98,9 +100,11 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<RunningPe
   const s2s = s2sSettings(opts);
   const netns = opts.netns;
   try {
-    const { certPem, keyPem } = createSelfSignedCertificate(domain);
+    const { certPem, keyPem } = opts.certificate ?? createSelfSignedCertificate(domain);
+    const ca = opts.certificate?.caPem ?? certPem;
     writeFileSync(join(dir, 'server.crt'), certPem);
     writeFileSync(join(dir, 'server.key'), keyPem, { mode: 0o600 });
+    if (opts.certificate !== undefined) writeFileSync(join(dir, 'ca.pem'), opts.certificate.caPem);
     const cfg = join(dir, 'prosody.cfg.lua');
     writeFileSync(cfg, prosodyConfig(dir, port, domain, opts));
     for (const sub of ['data', 'certs']) mkdirSync(join(dir, sub));
@@ -140,7 +144,7 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<RunningPe
       domain,
       pid: daemon.pid,
       dir,
-      ca: certPem,
+      ca,
       accounts,
       log,
       stop: () => (stopped ??= daemon.stop().finally(cleanup)),

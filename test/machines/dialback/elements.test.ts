@@ -91,6 +91,16 @@ describe('dialback elements: the XEP-0220 examples (§2.1.1, §2.1.2, §2.2.1, �
     if (p.ok) expect(rebuildResult(p.value)).toEqual(e);
   });
 
+  it("XEP-0220 §6.1 (mixed content): a verdict that echoes the key and an 'id', as Prosody 0.12 sends Step 4, is the verdict", () => {
+    // Seen on the wire from Prosody 0.12.3 (test/s2s/interop-prosody.test.ts).
+    const prosody = "<db:result type='valid' to='c.test' id='3fdca96a-a790-4631-8380-58e1afceaae0' from='b.test'>73ec9bbd0cdaecd8aa7ee12b7b0c7a365031a42b5da39808dedbfc286d546f3e</db:result>";
+    expect(parseResult(parseOne(prosody))).toEqual({ ok: true, value: { kind: 'valid', from: 'b.test', to: 'c.test' } });
+    expect(parseVerify(parseOne("<db:verify from='b.test' to='c.test' id='i1' type='invalid'>k</db:verify>"))).toEqual({
+      ok: true,
+      value: { kind: 'invalid', from: 'b.test', to: 'c.test', id: 'i1' },
+    });
+  });
+
   it("XEP-0220 §2.1: domains are prepared: upper case and a trailing dot become the domain's canonical form", () => {
     expect(parseResult(parseOne("<db:result from='Capulet.Example.' to='MONTAGUE.example'>k</db:result>"))).toEqual({
       ok: true,
@@ -151,7 +161,6 @@ const MALFORMED_RESULTS: readonly [string, string, string][] = [
   ['a key with inner whitespace', "<db:result from='capulet.example' to='montague.example'>ab cd</db:result>", 'the key is not a dialback key'],
   ['a key longer than 1023 characters', `<db:result from='capulet.example' to='montague.example'>${'a'.repeat(1024)}</db:result>`, 'the key is not a dialback key'],
   ['an unknown type', "<db:result from='capulet.example' to='montague.example' type='maybe'/>", "unknown type 'maybe'"],
-  ["type='valid' with a key", "<db:result from='capulet.example' to='montague.example' type='valid'>k</db:result>", "type='valid' must be empty"],
   ["type='invalid' with a child", "<db:result from='capulet.example' to='montague.example' type='invalid'><x/></db:result>", "type='invalid' must be empty"],
   ["type='error' without <error/>", "<db:result from='capulet.example' to='montague.example' type='error'/>", "type='error' needs exactly one <error/>"],
   [

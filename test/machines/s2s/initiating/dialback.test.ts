@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { dialbackKey, resultError, resultRequest, verifyError } from '../../../../machines/dialback/index.js';
 import { NS } from '../../../../machines/ns.js';
 import type { VerifyEvent } from '../../../../machines/s2s/initiating/index.js';
-import { text } from '../../../../machines/xml.js';
+import { el, text } from '../../../../machines/xml.js';
 import {
   OURS,
   PEER,
@@ -54,6 +54,14 @@ describe('initiating server: dialback as Initiating Server (XEP-0220 §2.1.1)', 
     const h = startServer({ certificate: false });
     toDialback(h);
     expect(h.stepS2s(dbResult('valid'))).toEqual([{ type: 'authenticated', from: OURS, to: PEER, method: 'dialback' }]);
+    expect(h.at()).toEqual(['open.established.stanzas.exchanging', 'open.established.liveness.idle']);
+  });
+
+  it("XEP-0220 §2.1.1, §6.1: Prosody 0.12's Step 4 (the key echoed as character data, an 'id' added) is the valid verdict, not bad-format", () => {
+    const h = startServer({ certificate: false });
+    const [step1] = sentOf(toDialback(h));
+    const prosody = el('result', NS.DIALBACK, { type: 'valid', to: OURS, id: STREAM_ID, from: PEER }, text(step1!));
+    expect(h.stepS2s(element(prosody))).toEqual([{ type: 'authenticated', from: OURS, to: PEER, method: 'dialback' }]);
     expect(h.at()).toEqual(['open.established.stanzas.exchanging', 'open.established.liveness.idle']);
   });
 
