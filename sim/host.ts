@@ -13,7 +13,8 @@ import type { ReceivingEntityMachine, ReceivingEntityMachineInput } from '../mac
 import { bare, formatJid, parseJid, prepareLocalpart } from '../machines/jid.js';
 import type { Command, StreamOutcome } from '../machines/protocol.js';
 import type { XmlElement } from '../machines/xml.js';
-import { presenceSessionChange, route, type RouterView } from '../runtime/server/router.js';
+import { presenceSessionChange, route, routeInbound, type Delivery, type RouterView } from '../runtime/server/router.js';
+import { destinationOf } from '../runtime/server/destination.js';
 import { SessionRegistry, type RegisteredSession } from '../runtime/server/registry.js';
 import { SessionDriver, type TransitionTrace } from '../runtime/session/driver.js';
 import type { StreamParserOptions } from '../runtime/xml/parser.js';
@@ -49,6 +50,8 @@ export interface HostOptions {
   readonly onTransition?: (t: TransitionTrace) => void;
   readonly onWire?: (session: number, direction: 'in' | 'out', text: string) => void;
   readonly parser?: StreamParserOptions;
+  /** §10.4: where deliveries for other domains go (a Federation); absent: none, `<remote-server-not-found/>` (§10.4.3). */
+  readonly remote?: { send(stanza: XmlElement): void };
 }
 
 export class SimHost {
@@ -65,6 +68,7 @@ export class SimHost {
       accountExists: (local) => SIM_ACCOUNTS[local] !== undefined,
       resources: (bareJid) => registry.resources(bareJid),
       hasPresenceSession: (full) => presence.has(full),
+      ...(opts.remote !== undefined && { federated: true }),
     };
   }
 
@@ -98,6 +102,24 @@ export class SimHost {
   /** Number of sessions still registered for routing (must be 0 at the end of a run: no leaked session). */
   get registered(): number {
     return this.registry.size;
+  }
+
+  /** §10.5: a stanza a peer server delivered (or a route's bounce), re-scoped to 'jabber:client', routed as the real server does. */
+  inbound(stanza: XmlElement): void {
+    this.perform(routeInbound(stanza, this.view));
+  }
+
+  /** Deliveries in order (§10.1): to a bound session of ours, or to another domain's route (runtime/server/routing.ts `perform`). */
+  private perform(deliveries: readonly Delivery[]): void {
+    const remote = this.opts.remote;
+    for (const d of deliveries) {
+      const entry = this.registry.get(d.to);
+      if (entry !== undefined) entry.routeIn(d.stanza);
+      else if (remote !== undefined) {
+        const to = parseJid(d.to);
+        if (to !== undefined && destinationOf(to, this.opts.domain) === 'remote') remote.send(d.stanza);
+      }
+    }
   }
 
   private later(fn: () => void): void {
@@ -140,7 +162,7 @@ export class SimHost {
           else this.presence.delete(s.jid);
         }
         // The real host writes deliveries synchronously while it handles the stanza (§10.1 order).
-        for (const d of route(c.stanza, this.view)) this.registry.get(d.to)?.routeIn(d.stanza);
+        this.perform(route(c.stanza, this.view));
         return;
       }
       case 'ended': {

@@ -5,7 +5,8 @@
  * asks for it (`startTls`) and once both have, both get `tlsEstablished` (or both fail).
  * Nothing real: no sockets, no wall time; every choice comes from the seeded Rng.
  */
-import type { Transport } from '../runtime/session/driver.js';
+import type { PeerCertificate } from '../machines/identity.js';
+import type { DuplexTransport, TlsInfo } from '../runtime/session/driver.js';
 import type { VirtualClock } from './clock.js';
 import type { Rng } from './rng.js';
 
@@ -13,7 +14,7 @@ import type { Rng } from './rng.js';
 export interface LinkSink {
   /** The next bytes, or the text of a whole write (exactly what its bytes decode to). */
   receive(chunk: Uint8Array | string): void;
-  tlsEstablished(info?: { peerVerified?: boolean }): void;
+  tlsEstablished(info?: TlsInfo): void;
   tlsFailed(reason: string): void;
   closed(reason?: string): void;
   writeFailed(reason?: string): void;
@@ -30,6 +31,11 @@ export interface LinkFaults {
   readonly tlsFails?: boolean;
   /** Writes from end 'a' (or 'b') fail after this many bytes: §4.6.1 dead connection. */
   readonly writeFailAfter?: { readonly end: 'a' | 'b'; readonly bytes: number };
+  /**
+   * After a failed TLS handshake each end also hears the connection close (a TLS socket emits
+   * 'close' after its 'error'). Server-to-server links set it: the federation waits for the close.
+   */
+  readonly closeAfterTlsFailure?: boolean;
   /** Bytes an end may have queued toward a peer that does not read before writes fail. */
   readonly maxBuffered?: number;
 }
@@ -74,8 +80,10 @@ export class Link {
   }
 }
 
-export class LinkEnd implements Transport {
+export class LinkEnd implements DuplexTransport {
   sink: LinkSink | undefined;
+  /** The certificate this end presents in TLS (server-to-server links): the peer gets it on TLS established (§13.7.2.1). */
+  certificate: PeerCertificate | undefined;
   encrypted = false;
   /** A scripted peer makes the next TLS handshake on this link fail (§5.4.3.2). */
   tlsFailsNext = false;
@@ -162,9 +170,14 @@ export class LinkEnd implements Transport {
         if (fails) {
           end.gone = true;
           end.sink?.tlsFailed('handshake failure (simulated)');
+          if (this.link.faults.closeAfterTlsFailure) {
+            end.goneAt = this.link.clock.now();
+            end.sink?.closed('handshake failure (simulated)');
+          }
         } else {
           end.encrypted = true;
-          end.sink?.tlsEstablished({ peerVerified: true });
+          const presented = end.link.other(end).certificate;
+          end.sink?.tlsEstablished(presented === undefined ? { peerVerified: true } : { peerVerified: presented.trusted, peerCertificate: presented });
         }
       });
     }
@@ -185,6 +198,11 @@ export class LinkEnd implements Transport {
       peer.terminate('peer closed');
       this.terminate('closed');
     });
+  }
+
+  /** DuplexTransport: abort without a closing handshake (an abrupt cut of the whole link); `closed` follows. */
+  destroy(): void {
+    this.link.sever('destroyed');
   }
 
   /** The peer end stops (or resumes) reading; unread bytes are handed over on resume. */

@@ -26,7 +26,7 @@ import { bounceStanza, type RoutePolicyOptions } from '../../machines/s2s/route/
 import type { RandomBytes } from '../../machines/protocol.js';
 import type { XmlElement } from '../../machines/xml.js';
 import type { Logger } from '../server/logger.js';
-import type { Clock, DuplexTransport } from '../session/driver.js';
+import type { Clock, DuplexTransport, TransitionTrace } from '../session/driver.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import { IncomingServerStream, type IncomingHost, type VerifyRequest } from './incoming.js';
 import { OutboundRoutes, type StreamReports } from './outbound.js';
@@ -59,7 +59,11 @@ export interface FederationOptions {
   readonly logger: Logger;
   /** A stanza from a remote domain for this one, re-scoped to 'jabber:client' (§4.8.3): for the router. */
   readonly deliverInbound: (stanza: XmlElement) => void;
+  /** Every transition of the stream and route machines, by machine (the simulator's coverage, sim/coverage.ts). */
+  readonly onTransition?: (machine: S2sMachineName, t: TransitionTrace) => void;
 }
+
+export type S2sMachineName = 'receivingServer' | 'initiatingServer' | 'route';
 
 const REAL_CLOCK: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -100,6 +104,7 @@ export class Federation {
       logger,
       ...(opts.clock && { clock: opts.clock }),
       deliver: (stanza) => opts.deliverInbound(stanza),
+      ...(opts.onTransition && { onTransition: (t: TransitionTrace) => opts.onTransition!('receivingServer', t) }),
       verify: (request, from) => this.verify(request, from),
       closed: (s) => this.incoming.delete(s),
     };
@@ -109,6 +114,7 @@ export class Federation {
       logger,
       ...(opts.clock && { clock: opts.clock }),
       connect: opts.connect,
+      ...(opts.onTransition && { onTransition: (t: TransitionTrace) => opts.onTransition!('initiatingServer', t) }),
       verifyAnswered: (correlation, answer) => this.answered(correlation, answer),
       verifyFailed: (correlation, reason) => this.failed(correlation, reason),
       refused: (stanza, reason) => this.bounce(stanza, reason),
@@ -125,6 +131,7 @@ export class Federation {
       ...(opts.route && { policy: opts.route }),
       ...(opts.clock && { clock: opts.clock }),
       ...(opts.routeRandom && { random: opts.routeRandom }),
+      ...(opts.onTransition && { onTransition: (t: TransitionTrace) => opts.onTransition!('route', t) }),
       onBackoff: (pair, c) => logger.warn('s2s.route.backoff', { local: pair.local, remote: pair.remote, attempt: c.attempt, delayMs: c.delayMs, condition: c.condition, reason: c.reason }),
     });
   }

@@ -16,7 +16,7 @@ import { receivingServerMachine, type ReceivingServerCommand, type ReceivingServ
 import type { XmlElement } from '../../machines/xml.js';
 import type { Command } from '../../machines/protocol.js';
 import type { Logger } from '../server/logger.js';
-import { observedSink, SessionDriver, type Clock, type DuplexTransport } from '../session/driver.js';
+import { observedSink, SessionDriver, type Clock, type DuplexTransport, type TransitionTrace } from '../session/driver.js';
 import { Once } from '../session/once.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 
@@ -37,6 +37,8 @@ export interface IncomingHost {
   readonly logger: Logger;
   /** Timer source for the machines' delays; a virtual clock under the simulator. */
   readonly clock?: Clock;
+  /** Each transition of the stream machine (coverage). */
+  readonly onTransition?: (t: TransitionTrace) => void;
   /** §10.5: a stanza from an authenticated remote domain, re-scoped to 'jabber:client' (§4.8.3), for the router. */
   deliver(stanza: XmlElement): void;
   /** XEP-0220 §2.1.2 Step 2: ask the Authoritative Server; the answer comes back through `verifyAnswered` / `verifyFailed`. */
@@ -76,6 +78,7 @@ export class IncomingServerStream {
       parser: host.parser,
       contentNamespace: 'jabber:server',
       ...(host.clock && { clock: host.clock }),
+      ...(host.onTransition && { onTransition: host.onTransition }),
       onCommand: (command) => this.performSafely(command),
     });
   }

@@ -15,7 +15,8 @@ import { createActor, type Actor } from 'xstate';
 import { parseJid } from '../../machines/jid.js';
 import { bounceStanza, resolveRoutePolicy, s2sRouteMachine, type RouteCommand, type RouteFailureCondition, type RoutePolicyOptions, type S2sRouteMachine } from '../../machines/s2s/route/index.js';
 import { attr, type XmlElement } from '../../machines/xml.js';
-import type { Clock } from '../session/driver.js';
+import type { Clock, TransitionTrace } from '../session/driver.js';
+import type { InspectionEvent } from 'xstate';
 
 /** What an attempt tells its route, in this order (any may be the last): the RouteEvents of the runtime. */
 export interface StreamReports {
@@ -53,6 +54,8 @@ export interface OutboundOptions {
   readonly random?: () => number;
   /** Told of each failed attempt and its back-off (for the server's log). */
   readonly onBackoff?: (pair: { local: string; remote: string }, c: Extract<RouteCommand, { type: 'backingOff' }>) => void;
+  /** Each transition of a route machine (coverage). */
+  readonly onTransition?: (t: TransitionTrace) => void;
 }
 
 /** One pair's route, its current attempt, and the token that tells its reports from stale ones. */
@@ -109,15 +112,26 @@ export class OutboundRoutes {
     const k = key(local, remote);
     const existing = this.routes.get(k);
     if (existing) return existing;
-    const actor = createActor(s2sRouteMachine, {
+    let self: Actor<S2sRouteMachine> | undefined; // the inspector hears of the actor before createActor returns
+    const actor: Actor<S2sRouteMachine> = createActor(s2sRouteMachine, {
       input: { local, remote, ...this.policy, random: this.opts.random ?? Math.random },
       ...(this.opts.clock && { clock: this.opts.clock as never }),
+      ...(this.opts.onTransition && { inspect: (e: InspectionEvent) => self !== undefined && this.inspect(e, self) }),
     });
+    self = actor;
     const r: Route = { local, remote, actor, stream: undefined, attempt: 0 };
     this.routes.set(k, r);
     actor.on('*', (c) => this.perform(r, c));
     actor.start();
     return r;
+  }
+
+  /** The route actor's own transitions, as SessionDriver reports a stream machine's. */
+  private inspect(e: InspectionEvent, actor: Actor<S2sRouteMachine>): void {
+    if (e.type !== '@xstate.microstep' || e.actorRef !== actor) return;
+    for (const t of e._transitions) {
+      this.opts.onTransition?.({ event: t.eventType, source: t.source.id, targets: (t.target ?? []).map((s) => s.id), rfc: (t.meta as { rfc?: string } | undefined)?.rfc });
+    }
   }
 
   /** What a route asks for, in its order. */

@@ -26,7 +26,7 @@ import { toServerScope } from '../../machines/s2s/rescope.js';
 import type { XmlElement } from '../../machines/xml.js';
 import { ConnectToDomainError } from '../net/resolve.js';
 import type { Logger } from '../server/logger.js';
-import { observedSink, SessionDriver, type Clock, type DuplexTransport, type TlsInfo } from '../session/driver.js';
+import { observedSink, SessionDriver, type Clock, type DuplexTransport, type TlsInfo, type TransitionTrace } from '../session/driver.js';
 import { Once } from '../session/once.js';
 import type { StreamParserOptions } from '../xml/parser.js';
 import type { OutboundStream, StreamReports } from './outbound.js';
@@ -48,6 +48,8 @@ export interface OutgoingHost {
   readonly parser: StreamParserOptions;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Each transition of the stream machine (coverage). */
+  readonly onTransition?: (t: TransitionTrace) => void;
   /** §3.2: resolve and connect to the remote domain's xmpp-server service (rejects, with ConnectToDomainError when it knows the condition). */
   connect(remote: string, signal: AbortSignal): Promise<ServerConnection>;
   /** XEP-0220 §2.1.2 Step 3 for the VERIFY of `correlation`. */
@@ -180,6 +182,7 @@ export class OutgoingServerStream implements OutboundStream {
       parser: this.host.parser,
       contentNamespace: 'jabber:server',
       ...(this.host.clock && { clock: this.host.clock }),
+      ...(this.host.onTransition && { onTransition: this.host.onTransition }),
       onCommand: (command) => this.performSafely(command),
     });
     this.driver.start();
