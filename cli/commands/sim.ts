@@ -39,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   const { SCENARIOS } = await import('../../sim/arbitraries.js');
   const { simulateOnCores, DEFAULT_WORKERS } = await import('../../sim/parallel.js');
   if (values.help) {
-    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${SCENARIOS.join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --workers N  worker threads (default: every core, here ${DEFAULT_WORKERS}); the output does not depend on it\n  --rate     print wall-clock sessions/s on stderr\n`);
+    process.stdout.write(`usage: xmppkit ${help}\n  scenarios: ${[...SCENARIOS, 'federation'].join(', ')}\n  --out DIR  where failure traces go (default sim-failures)\n  --verbose  list states and transitions not covered\n  --workers N  worker threads (default: every core, here ${DEFAULT_WORKERS}); the output does not depend on it\n  --rate     print wall-clock sessions/s on stderr\n`);
     return 0;
   }
   if (values.replay !== undefined) return replay(resolve(values.replay));
@@ -52,7 +52,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(seed)) return usageError('--seed must be an integer');
   const workers = values.workers === undefined ? DEFAULT_WORKERS : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) return usageError('--workers must be a positive integer');
-  if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+  if ((family as string) === 'federation') return federation(runs, seed, values.out, values.verbose, values.rate);
+  if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${[...SCENARIOS, 'federation'].join(', ')}`);
 
   const { mermaidOf } = await import('../../sim/trace.js');
   const tty = process.stderr.isTTY === true;
@@ -85,7 +86,50 @@ export async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * The 'federation' family (sim/fed/): several servers, one thread (its runs await the
+ * federation's connections). Same output contract; a failure is saved as its scenario, which
+ * `--replay` runs again.
+ */
+async function federation(runs: number, seed: number, out: string, verbose: boolean, rate: boolean): Promise<number> {
+  const { simulateFederation, formatFedSummary } = await import('../../sim/fed/runner.js');
+  const tty = process.stderr.isTTY === true;
+  const started = performance.now();
+  const summary = await simulateFederation({
+    runs,
+    seed,
+    onProgress: (done, total) => {
+      if (tty && (done === total || done % 10 === 0)) process.stderr.write(`\r${bar(done, total)}`);
+    },
+  });
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(formatFedSummary(summary, { verbose }));
+  if (rate) {
+    const seconds = (performance.now() - started) / 1000;
+    const sessions = summary.clientSessions + summary.s2sConnections;
+    process.stderr.write(`wall clock: ${seconds.toFixed(2)} s, ${Math.round(sessions / seconds)} sessions/s (client and server-to-server) on 1 thread (varies; not part of the deterministic output)\n`);
+  }
+  if (!summary.failure) return 0;
+  mkdirSync(resolve(out), { recursive: true });
+  const name = `sim-federation-seed${seed}.json`;
+  writeFileSync(join(resolve(out), name), `${JSON.stringify({ format: 'xmpp-statekit-sim-trace/1', scenario: summary.failure.scenario, seed: summary.failure.seed, path: summary.failure.path, violations: summary.failure.violations }, null, 2)}\n`);
+  process.stdout.write(`trace: ${join(out, name)} (replay: xmppkit sim --replay FILE)\n`);
+  return 1;
+}
+
 async function replay(file: string): Promise<number> {
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { scenario: { name: string } };
+  if (raw.scenario.name === 'federation') {
+    const { runFederation } = await import('../../sim/fed/runner.js');
+    const result = await runFederation(raw.scenario as import('../../sim/fed/scenario.js').FederationScenario);
+    if ('error' in result) {
+      process.stdout.write(`replay of federation: crashed: ${result.error}\n`);
+      return 1;
+    }
+    process.stdout.write(`replay of federation: ${result.violations.length} violation(s)\n`);
+    for (const v of result.violations) process.stdout.write(`  violation ${v.invariant} (${v.rfc}): ${v.message}\n`);
+    return result.violations.length === 0 ? 0 : 1;
+  }
   const { safeRun } = await import('../../sim/runner.js');
   const { traceOf, mermaidOf } = await import('../../sim/trace.js');
   const saved = JSON.parse(readFileSync(file, 'utf8')) as import('../../sim/trace.js').TraceFile;
