@@ -14,7 +14,7 @@ import type { VirtualClock } from '../clock.js';
 import type { LinkEnd, LinkSink } from '../link.js';
 import { PeerTimers } from '../peers/timers.js';
 import type { Rng } from '../rng.js';
-import type { ForgerPlan } from './scenario.js';
+import { EVIL_DOMAIN, type ForgerPlan } from './scenario.js';
 
 const DIALBACK = 'jabber:server:dialback';
 
@@ -27,7 +27,7 @@ export class Forger implements LinkSink {
   /** `<db:result type='...'/>` answers it got (XEP-0220 §2.1.3): 'valid' must never be among them. */
   readonly results: string[] = [];
   readonly streamErrors: string[] = [];
-  /** Ids of the forged stanzas it wrote. */
+  /** Ids of the stanzas it wrote ('forged-N', or 'legit-N' from the domain it owns). */
   readonly forged: string[] = [];
 
   constructor(
@@ -67,8 +67,13 @@ export class Forger implements LinkSink {
     this.end.close();
   }
 
+  /** The domain in its header and dialback request: the claimed one, or evil.test which it owns. */
+  private get asDomain(): string {
+    return this.plan.mode === 'spoof-after-auth' ? EVIL_DOMAIN : this.plan.claims;
+  }
+
   private header(): void {
-    this.end.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='${NS.STREAMS}' xmlns:db='${DIALBACK}' from='${this.plan.claims}' to='${this.target}' version='1.0'>`);
+    this.end.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='${NS.STREAMS}' xmlns:db='${DIALBACK}' from='${this.asDomain}' to='${this.target}' version='1.0'>`);
   }
 
   private dispatch(events: ParserEvent[]): void {
@@ -105,16 +110,19 @@ export class Forger implements LinkSink {
   private act(): void {
     if (this.acted) return;
     this.acted = true;
-    if (this.plan.mode === 'wrong-key') {
+    if (this.plan.mode !== 'unauthenticated-from') {
       const key = Buffer.from(this.rng.bytes(32)).toString('hex');
-      this.end.write(`<db:result from='${this.plan.claims}' to='${this.target}'>${key}</db:result>`);
-      this.timers.after(this.rng.int(0, 30), () => this.stanza());
+      this.end.write(`<db:result from='${this.asDomain}' to='${this.target}'>${key}</db:result>`);
+      // 'wrong-key' does not wait for the answer; 'spoof-after-auth' sends once its result is 'valid'.
+      if (this.plan.mode === 'wrong-key') this.timers.after(this.rng.int(0, 30), () => this.stanza());
     } else this.stanza();
   }
 
   private stanza(): void {
     if (this.done) return;
-    const id = `forged-${this.forged.length}`;
+    // From the domain it owns and authenticated, a stanza is legitimate (and is routed); from any other, forged.
+    const legit = this.plan.mode === 'spoof-after-auth' && this.plan.claims === EVIL_DOMAIN;
+    const id = `${legit ? 'legit' : 'forged'}-${this.forged.length}`;
     this.forged.push(id);
     this.end.write(`<message xmlns='jabber:server' from='mallory@${this.plan.claims}' to='bob@${this.target}' id='${id}' type='chat'><body>${id}</body></message>`);
   }

@@ -6,6 +6,7 @@
 import { NS } from '../../machines/ns.js';
 import { parseJid } from '../../machines/jid.js';
 import { attr, child, type XmlElement } from '../../machines/xml.js';
+import { EVIL_DOMAIN } from './scenario.js';
 import { FED_SHUTDOWN_GRACE, FED_TIMEOUTS, idOf, type FedServer, type FedWorld } from './world.js';
 
 export const FED_INVARIANTS = {
@@ -45,6 +46,7 @@ export function checkFederation(world: FedWorld): FedCheckResult {
   const byDomain = new Map(world.servers.map((s) => [s.domain, s]));
   const forgerConn = (s: FedServer) => new Set(s.logs.filter((l) => l.event === 's2s.in.open' && l.fields['remote'] === 'sim:forger').map((l) => l.fields['conn']));
 
+  const owns = world.scenario.forger?.mode === 'spoof-after-auth' ? EVIL_DOMAIN : undefined; // the one domain the forger may authenticate
   for (const s of world.servers) {
     const forged = forgerConn(s);
     // When each (from → us) pair was authenticated on an incoming stream, and on which.
@@ -58,7 +60,7 @@ export function checkFederation(world: FedWorld): FedCheckResult {
       // §8.1.2.2: a stanza from a peer carries a 'from' domain authenticated (to us) before it arrived.
       check('from-authenticated');
       const from = domainOf(attr(stanza, 'from'));
-      if (!auth.some((l) => l.at <= at && l.fields['from'] === from && l.fields['to'] === s.domain && !forged.has(l.fields['conn']))) {
+      if (!auth.some((l) => l.at <= at && l.fields['from'] === from && l.fields['to'] === s.domain && (!forged.has(l.fields['conn']) || from === owns))) {
         fail('from-authenticated', `${s.domain} routed <${stanza.name} id='${id}'> from '${attr(stanza, 'from')}' at ${at}: ${from} was not authenticated to ${s.domain}`);
       }
       // ... and really comes from that domain's server (no server relays another's stanzas).
@@ -70,7 +72,7 @@ export function checkFederation(world: FedWorld): FedCheckResult {
 
     // XEP-0220 §2.2.1 / §2.2.2: no stream of the forger is ever authenticated, by any method.
     check('forged-key-rejected');
-    for (const l of auth) if (forged.has(l.fields['conn'])) fail('forged-key-rejected', `${s.domain} authenticated the forger as ${String(l.fields['from'])} (${String(l.fields['method'])})`);
+    for (const l of auth) if (forged.has(l.fields['conn']) && l.fields['from'] !== owns) fail('forged-key-rejected', `${s.domain} authenticated the forger as ${String(l.fields['from'])} (${String(l.fields['method'])})`);
 
     // §10.4.3: every stanza handed to a route arrives once at its domain, or comes back once as a bounce.
     for (const { stanza } of s.sentRemote) {
@@ -102,14 +104,14 @@ export function checkFederation(world: FedWorld): FedCheckResult {
       if (end.goneAt === undefined && !c.link.cut) fail('streams-end', `s2s connection ${k} (${c.from}→${c.to}) end ${end.name} never closed`);
       else if ((end.goneAt ?? 0) > bound) fail('streams-end', `s2s connection ${k} (${c.from}→${c.to}) end ${end.name} closed at ${end.goneAt}, after ${bound}`);
     }
-    // §5.3.1: with TLS required by the receiving server, no dialback, SASL or stanza crosses in clear.
-    const receiver = world.scenario.servers[c.to]!;
-    if (receiver.tls !== 'required') return;
+    // §5.3.1: a server of ours that requires TLS writes no dialback, SASL or stanza in clear (the forger's bytes are its own business).
+    const ours = { a: world.scenario.servers[c.from], b: world.scenario.servers[c.to] };
+    if (ours.a?.tls !== 'required' && ours.b?.tls !== 'required') return;
     check('nothing-in-clear');
     for (const seg of c.link.segments) {
-      if (!seg.encrypted && /^<(db:result|db:verify|auth|response|success|message|presence|iq)[\s>/]/.test(seg.text)) {
-        if (c.forged && seg.from === 'a') continue; // the forger's own bytes are its own business: the server must not answer them in kind
-        fail('nothing-in-clear', `s2s connection ${k} (${c.from}→${c.to}, TLS required): ${seg.from === 'a' ? 'initiating' : 'receiving'} side wrote ${seg.text.slice(0, 60)} in clear`);
+      if (ours[seg.from]?.tls !== 'required' || seg.encrypted) continue;
+      if (/^<(db:result|db:verify|auth|response|success|message|presence|iq)[\s>/]/.test(seg.text)) {
+        fail('nothing-in-clear', `s2s connection ${k} (${c.from}→${c.to}): ${ours[seg.from]!.domain}, which requires TLS, wrote ${seg.text.slice(0, 60)} in clear`);
       }
     }
   });
@@ -121,7 +123,7 @@ export function checkFederation(world: FedWorld): FedCheckResult {
   const forger = world.forger;
   if (forger) {
     check('forged-key-rejected');
-    if (forger.results.includes('valid')) fail('forged-key-rejected', `the forger claiming ${forger.plan.claims} was told its key is valid`);
+    if (forger.plan.mode !== 'spoof-after-auth' && forger.results.includes('valid')) fail('forged-key-rejected', `the forger claiming ${forger.plan.claims} was told its key is valid`);
   }
   return { violations, checks, fates };
 }

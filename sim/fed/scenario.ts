@@ -12,6 +12,8 @@ export const FED_DOMAINS = ['a.test', 'b.test', 'c.test'] as const;
 export type FedDomain = (typeof FED_DOMAINS)[number];
 /** A domain no server of the world hosts (§10.4.3: its stanzas are bounced). */
 export const UNKNOWN_DOMAIN = 'nowhere.test';
+/** The domain the forger really owns ('spoof-after-auth'): its Authoritative Server is sim/fed/authority.ts. */
+export const EVIL_DOMAIN = 'evil.test';
 
 /** §13.7.2.1: trusted and naming its domain, trusted but naming another, or an untrusted chain. */
 export type CertificateKind = 'good' | 'wrong-name' | 'untrusted';
@@ -47,12 +49,14 @@ export type ForgeryMode =
   /** Dialback with a key it cannot know, for a domain it does not own; then stanzas from that domain. */
   | 'wrong-key'
   /** No authentication at all: stanzas with a 'from' it never authenticated. */
-  | 'unauthenticated-from';
+  | 'unauthenticated-from'
+  /** It owns evil.test (its own Authoritative Server says 'valid'), authenticates it by dialback, then sends stanzas 'from' the claimed domain. */
+  | 'spoof-after-auth';
 
 export interface ForgerPlan {
   /** The server it connects to (index). */
   readonly target: number;
-  /** The domain it claims: another server of the world, or one nobody hosts. */
+  /** The domain it claims (for 'spoof-after-auth': the 'from' of its stanzas): another server of the world, or one nobody hosts. */
   readonly claims: FedDomain | 'evil.test';
   readonly mode: ForgeryMode;
   readonly startAt: number;
@@ -117,9 +121,9 @@ const forger = (servers: number): fc.Arbitrary<ForgerPlan> =>
     {
       target: fc.integer({ min: 0, max: servers - 1 }),
       claims: fc.constantFrom<ForgerPlan['claims']>(...FED_DOMAINS.slice(0, servers), 'evil.test'),
-      mode: fc.constantFrom<ForgeryMode>('wrong-key', 'unauthenticated-from'),
+      mode: fc.constantFrom<ForgeryMode>('wrong-key', 'unauthenticated-from', 'spoof-after-auth'),
       startAt: fc.integer({ min: 0, max: 200 }),
-      closeAfter: fc.integer({ min: 0, max: 5_000 }),
+      closeAfter: fc.integer({ min: 500, max: 10_000 }),
     },
     { requiredKeys: ['target', 'claims', 'mode', 'startAt'] },
   );

@@ -21,8 +21,9 @@ import { Link, type LinkFaults } from '../link.js';
 import { SIM_MAX_STANZA_BYTES } from '../peers/client.js';
 import { Rng } from '../rng.js';
 import { FedClient } from './client.js';
+import { EvilAuthority } from './authority.js';
 import { Forger } from './forger.js';
-import { UNKNOWN_DOMAIN, type CertificateKind, type FedLinkPlan, type FederationScenario } from './scenario.js';
+import { EVIL_DOMAIN, UNKNOWN_DOMAIN, type CertificateKind, type FedLinkPlan, type FederationScenario } from './scenario.js';
 
 export const FED_TIMEOUTS: Timeouts = { negotiation: 20_000, idle: 120_000, pingResponse: 10_000, closeWait: 2_000 };
 /** How long `Federation.close` waits for its streams to close before destroying them. */
@@ -135,6 +136,15 @@ export function buildFedWorld(scenario: FederationScenario, onTransition?: FedTr
       connect: (remote) => {
         const to = scenario.servers.findIndex((s) => s.domain === remote);
         world.microtasks = true;
+        if (remote === EVIL_DOMAIN && scenario.forger?.mode === 'spoof-after-auth') {
+          // The forger's own Authoritative Server (it owns evil.test): it says 'valid' (XEP-0220 §2.1.2).
+          const link = new Link(clock, rng.fork(), { maxFragment: 1 << 16, delay: [1, 3], closeAfterTlsFailure: true });
+          link.a.certificate = certificateOf(plan.certificate, plan.domain);
+          link.b.certificate = certificateOf('untrusted', EVIL_DOMAIN);
+          link.b.attach(new EvilAuthority(link.b, EVIL_DOMAIN));
+          connections.push({ from: index, to: -1, link, faulty: false, forged: true });
+          return Promise.resolve({ transport: link.a, description: { link: connections.length - 1 } });
+        }
         if (to < 0) return Promise.reject(new Error(`${remote}: no such server in this world (§3.2.1)`));
         const key = `${index}>${to}`;
         const n = (opened.get(key) ?? 0) + 1;

@@ -85,6 +85,15 @@ describe('federated worlds (RFC 6120 §10.4, XEP-0178, XEP-0220)', () => {
     });
   }
 
+  it("a forger that owns evil.test authenticates it by dialback, then sends 'from' a.test: <invalid-from/>, nothing routed (§8.1.2.2, §4.9.3.9)", async () => {
+    const r = await runFederation(world([server('a.test'), server('b.test', { clients: [{ user: 'bob', startAt: 0, idle: 2000, stanzas: [] }] })], { forger: { target: 1, claims: 'a.test', mode: 'spoof-after-auth', startAt: 10 } }));
+    if ('error' in r) throw new Error(r.error);
+    expect(r.violations).toEqual([]);
+    expect(r.world.forger!.results).toEqual(['valid']);
+    expect(r.world.forger!.streamErrors).toEqual(['invalid-from']);
+    expect(r.world.servers[1]!.inbound).toEqual([]);
+  });
+
   it('40 generated runs for seed 1: every invariant holds, and the summary is byte-identical when run again', async () => {
     const first = formatFedSummary(await simulateFederation({ runs: 40, seed: 1 }));
     expect(first).toContain('OK: all invariants held in 40 runs');
