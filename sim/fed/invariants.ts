@@ -86,8 +86,8 @@ export function checkFederation(world: FedWorld): FedCheckResult {
       fates[fate] = (fates[fate] ?? 0) + 1;
       if (delivered + bounced > 1) fail('delivered-or-bounced-once', `<${stanza.name} id='${id}'> from ${s.domain} to ${attr(stanza, 'to')}: delivered ${delivered} time(s), bounced ${bounced} time(s)`);
       // Lost is allowed only where a stream it was written on broke (no acks between servers, §10.4.3 covers failures to deliver that are known).
-      else if (fate === 'lost' && !world.connections.some((c) => c.faulty && (c.from === s.index || c.to === s.index))) {
-        fail('delivered-or-bounced-once', `<${stanza.name} id='${id}'> from ${s.domain} to ${attr(stanza, 'to')} was neither delivered nor bounced, with no connection of ${s.domain} disturbed`);
+      else if (fate === 'lost' && !world.connections.some((c) => c.faulty && c.from === s.index && c.to === target?.index)) {
+        fail('delivered-or-bounced-once', `<${stanza.name} id='${id}'> from ${s.domain} to ${attr(stanza, 'to')} was neither delivered nor bounced, with no connection from ${s.domain} to its domain disturbed`);
       }
     }
 
