@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(seed)) return usageError('--seed must be an integer');
   const workers = values.workers === undefined ? DEFAULT_WORKERS : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1) return usageError('--workers must be a positive integer');
-  if ((family as string) === 'federation') return federation(runs, seed, values.out, values.verbose, values.rate);
+  if ((family as string) === 'federation') return federation(runs, seed, workers, values.out, values.verbose, values.rate);
   if (!(SCENARIOS as readonly string[]).includes(family)) return usageError(`--scenario must be one of ${[...SCENARIOS, 'federation'].join(', ')}`);
 
   const { mermaidOf } = await import('../../sim/trace.js');
@@ -87,17 +87,19 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 /**
- * The 'federation' family (sim/fed/): several servers, one thread (its runs await the
- * federation's connections). Same output contract; a failure is saved as its scenario, which
+ * The 'federation' family (sim/fed/): several servers, on every core (sim/fed/parallel.ts).
+ * Same output contract, whatever --workers; a failure is saved as its scenario, which
  * `--replay` runs again.
  */
-async function federation(runs: number, seed: number, out: string, verbose: boolean, rate: boolean): Promise<number> {
-  const { simulateFederation, formatFedSummary } = await import('../../sim/fed/runner.js');
+async function federation(runs: number, seed: number, workers: number, out: string, verbose: boolean, rate: boolean): Promise<number> {
+  const { formatFedSummary } = await import('../../sim/fed/runner.js');
+  const { simulateFederationOnCores } = await import('../../sim/fed/parallel.js');
   const tty = process.stderr.isTTY === true;
   const started = performance.now();
-  const summary = await simulateFederation({
+  const summary = await simulateFederationOnCores({
     runs,
     seed,
+    workers,
     onProgress: (done, total) => {
       if (tty && (done === total || done % 10 === 0)) process.stderr.write(`\r${bar(done, total)}`);
     },
@@ -107,7 +109,7 @@ async function federation(runs: number, seed: number, out: string, verbose: bool
   if (rate) {
     const seconds = (performance.now() - started) / 1000;
     const sessions = summary.clientSessions + summary.s2sConnections;
-    process.stderr.write(`wall clock: ${seconds.toFixed(2)} s, ${Math.round(sessions / seconds)} sessions/s (client and server-to-server) on 1 thread (varies; not part of the deterministic output)\n`);
+    process.stderr.write(`wall clock: ${seconds.toFixed(2)} s, ${Math.round(sessions / seconds)} sessions/s (client and server-to-server) on ${Math.min(workers, runs)} worker(s) (varies; not part of the deterministic output)\n`);
   }
   if (!summary.failure) return 0;
   mkdirSync(resolve(out), { recursive: true });

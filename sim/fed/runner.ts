@@ -69,35 +69,44 @@ export async function runFederation(scenario: FederationScenario, cov?: FedCover
 
 const add = (into: Record<string, number>, key: string, n = 1) => (into[key] = (into[key] ?? 0) + n);
 
-export async function simulateFederation(opts: { runs: number; seed: number; path?: string; onProgress?: (done: number, total: number) => void }): Promise<FedSummary> {
-  const summary: FedSummary = {
-    seed: opts.seed, runs: opts.runs, completed: 0, servers: 0, clientSessions: 0, s2sConnections: 0, clockSteps: 0, virtualTime: 0,
+export function emptyFedSummary(seed: number, runs: number): FedSummary {
+  return {
+    seed, runs, completed: 0, servers: 0, clientSessions: 0, s2sConnections: 0, clockSteps: 0, virtualTime: 0,
     checks: Object.fromEntries(Object.keys(FED_INVARIANTS).map((k) => [k, 0])) as Record<FedInvariant, number>,
     fates: {}, methods: {}, forgers: {}, coverage: emptyCoverage(),
   };
+}
+
+/** Run one scenario, count it into `summary` (coverage recorded while it runs); false when an invariant failed. */
+export async function tallyFederation(summary: FedSummary, scenario: FederationScenario, record = true): Promise<boolean> {
+  const result = await runFederation(scenario, record ? summary.coverage : undefined);
+  const ok = !('error' in result) && result.violations.length === 0;
+  if (!record) return ok;
+  summary.completed++;
+  summary.checks['no-crash']++;
+  if (!('error' in result)) {
+    for (const [k, n] of Object.entries(result.checks)) summary.checks[k as FedInvariant] += n;
+    for (const [k, n] of Object.entries(result.fates)) add(summary.fates, k, n);
+    const w = result.world;
+    summary.servers += w.servers.length;
+    summary.s2sConnections += w.connections.length;
+    summary.clockSteps += w.steps;
+    summary.virtualTime += w.clock.now();
+    for (const s of w.servers) {
+      summary.clientSessions += s.clients.length;
+      for (const l of s.logs) if (l.event === 's2s.in.authenticated') add(summary.methods, String(l.fields['method']));
+    }
+    if (w.forger) add(summary.forgers, `${w.forger.plan.mode}: ${w.forger.results.length > 0 ? `db:result ${w.forger.results.join(',')}` : 'no db:result'}, ${w.forger.streamErrors.length > 0 ? `<${w.forger.streamErrors.join(',')}/>` : 'no stream error'}`);
+  }
+  return ok;
+}
+
+export async function simulateFederation(opts: { runs: number; seed: number; path?: string; onProgress?: (done: number, total: number) => void }): Promise<FedSummary> {
+  const summary = emptyFedSummary(opts.seed, opts.runs);
   let failed = false;
   const property = fc.asyncProperty(federationArbitrary, async (scenario) => {
-    const result = await runFederation(scenario, failed ? undefined : summary.coverage);
-    const ok = !('error' in result) && result.violations.length === 0;
-    if (!failed) {
-      summary.completed++;
-      opts.onProgress?.(summary.completed, opts.runs);
-      summary.checks['no-crash']++;
-      if (!('error' in result)) {
-        for (const [k, n] of Object.entries(result.checks)) summary.checks[k as FedInvariant] += n;
-        for (const [k, n] of Object.entries(result.fates)) add(summary.fates, k, n);
-        const w = result.world;
-        summary.servers += w.servers.length;
-        summary.s2sConnections += w.connections.length;
-        summary.clockSteps += w.steps;
-        summary.virtualTime += w.clock.now();
-        for (const s of w.servers) {
-          summary.clientSessions += s.clients.length;
-          for (const l of s.logs) if (l.event === 's2s.in.authenticated') add(summary.methods, String(l.fields['method']));
-        }
-        if (w.forger) add(summary.forgers, `${w.forger.plan.mode}: ${w.forger.results.length > 0 ? `db:result ${w.forger.results.join(',')}` : 'no db:result'}, ${w.forger.streamErrors.length > 0 ? `<${w.forger.streamErrors.join(',')}/>` : 'no stream error'}`);
-      }
-    }
+    const ok = await tallyFederation(summary, scenario, !failed);
+    if (!failed) opts.onProgress?.(summary.completed, opts.runs);
     if (!ok) failed = true;
     return ok;
   });

@@ -12,6 +12,7 @@ import { VirtualClock } from '../../sim/clock.js';
 import { Rng } from '../../sim/rng.js';
 import { certificateOf } from '../../sim/fed/world.js';
 import { formatFedSummary, runFederation, simulateFederation } from '../../sim/fed/runner.js';
+import { simulateFederationOnCores } from '../../sim/fed/parallel.js';
 import type { FederationScenario, FedLinkPlan, FedServerPlan } from '../../sim/fed/scenario.js';
 
 const clean: FedLinkPlan = { maxFragment: 7, delay: [0, 3], faultyConnections: 0 };
@@ -98,5 +99,12 @@ describe('federated worlds (RFC 6120 §10.4, XEP-0178, XEP-0220)', () => {
     const first = formatFedSummary(await simulateFederation({ runs: 40, seed: 1 }));
     expect(first).toContain('OK: all invariants held in 40 runs');
     expect(formatFedSummary(await simulateFederation({ runs: 40, seed: 1 }))).toBe(first);
+  }, 60_000);
+
+  it('the same summary on 1 and on 3 worker threads (sim/fed/parallel.ts)', async () => {
+    const one = formatFedSummary(await simulateFederationOnCores({ runs: 24, seed: 2, workers: 1 }));
+    const three = formatFedSummary(await simulateFederationOnCores({ runs: 24, seed: 2, workers: 3 }));
+    expect(one).toContain('OK: all invariants held in 24 runs');
+    expect(three).toBe(one);
   }, 60_000);
 });
